@@ -222,7 +222,7 @@ def forward(params: RNNParams, x, h0=None) -> Trajectory:
 
 
 def to_torch(params: RNNParams):
-    """Return ``(rnn, readout)``: a float64 ``torch.nn.RNN`` and ``torch.nn.Linear`` with these weights.
+    """Return ``(rnn, readout)``: float64 torch.nn.RNN and torch.nn.Linear with these weights.
 
     torch has two hidden biases; ``bias_ih_l0`` carries b and ``bias_hh_l0`` is zero.
     """
