@@ -21,7 +21,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-#: Bytes of PNG frames one explorer may add to a page (pages must stay under 1.5 MB).
+#: Bytes one explorer's frames may add to a page, counted as embedded (base64) text.
+#: Chapter pages must stay under 1.5 MB with all their explorers.
 DEFAULT_BUDGET = 700_000
 MAX_PARAMETERS = 2
 
@@ -109,7 +110,7 @@ def render_frames(
             raise TypeError(f"plot must return a matplotlib Figure, got {type(fig).__name__} "
                             f"at {params}")
         png = render_png(fig, dpi=dpi)
-        total += len(png)
+        total += 4 * ((len(png) + 2) // 3)  # the page embeds frames as base64
         if total > max_bytes:
             n_frames = int(np.prod([len(v) for v in grids.values()]))
             raise ValueError(
@@ -129,9 +130,9 @@ def _frame_widget(png: bytes, alt: str) -> widgets.HTML:
     )
 
 
-def _stack(children: list, slider: widgets.SelectionSlider) -> widgets.Stack:
+def _stack(children: list, slider: widgets.SelectionSlider, links: list) -> widgets.Stack:
     stack = widgets.Stack(children, selected_index=slider.index)
-    widgets.jslink((slider, "index"), (stack, "selected_index"))
+    links.append(widgets.jslink((slider, "index"), (stack, "selected_index")))
     return stack
 
 
@@ -146,7 +147,9 @@ def explorer(
     max_bytes: int = DEFAULT_BUDGET,
     dpi: int = 80,
 ) -> widgets.VBox:
-    """Return sliders and a figure that follows them, live and in static HTML.
+    """Return a VBox of sliders and a figure that follows them, live and in static HTML.
+
+    The box's ``links`` attribute lists the ``jslink`` objects that bind sliders to frames.
 
     Parameters
     ----------
@@ -188,14 +191,17 @@ def explorer(
         )
         sliders.append(slider)
     sizes = [len(v) for v in grids.values()]
+    links: list = []
     if len(sizes) == 1:
-        display = _stack([_frame_widget(*frames[(i,)]) for i in range(sizes[0])], sliders[0])
+        display = _stack([_frame_widget(*frames[(i,)]) for i in range(sizes[0])], sliders[0],
+                         links)
     else:
         inner = [
-            _stack([_frame_widget(*frames[(i, j)]) for j in range(sizes[1])], sliders[1])
+            _stack([_frame_widget(*frames[(i, j)]) for j in range(sizes[1])], sliders[1], links)
             for i in range(sizes[0])
         ]
-        display = _stack(inner, sliders[0])
+        display = _stack(inner, sliders[0], links)
     box = widgets.VBox([*sliders, display])
     box.add_class("rnnbook-explorer")
+    box.links = links
     return box

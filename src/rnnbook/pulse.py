@@ -79,3 +79,15 @@ def pulse_response(
         activation=activation,
         spectral_radius=float(np.max(np.abs(np.linalg.eigvals(params.W)))),
     )
+
+
+def describe_pulse(result: PulseResponse) -> str:
+    """Return a one-sentence description of a pulse response (alt text for its figure)."""
+    trace = result.trace
+    picks = [k for k in (1, 10, 20, len(trace)) if k <= len(trace)]
+    values = ", ".join(f"{trace[k - 1]:.2g} at step {k}" for k in dict.fromkeys(picks))
+    return (
+        f"Hidden units and the pulse's trace for a {result.activation} RNN whose recurrent "
+        f"matrix has scale {result.recurrent_scale:g} (spectral radius "
+        f"{result.spectral_radius:.2f}); the trace is {values}."
+    )

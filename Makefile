@@ -1,0 +1,49 @@
+# rnnbook: `make book` builds the site, `make test` runs every test. Both set up .venv first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+NODE_ASSETS := node_modules/.installed
+
+.PHONY: book test unit notebooks site-tests lint serve outputs clean benchmark
+
+$(INSTALLED): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[book,test]"
+	@touch $@
+
+# The browser tests serve the site's CDN scripts from these pinned npm packages.
+$(NODE_ASSETS): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: browser tests will be skipped (install Node.js and npm)."; fi
+
+book: $(INSTALLED)
+	$(BIN)/python scripts/build_book.py
+
+test: $(INSTALLED) $(NODE_ASSETS) lint unit notebooks book site-tests
+	@echo "make test: all tests passed"
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check src tests scripts benchmarks
+
+unit: $(INSTALLED)
+	$(BIN)/python -m pytest -m "not browser and not slow" -p no:cacheprovider
+
+notebooks: $(INSTALLED)
+	$(BIN)/python -m pytest --nbval book/ --nbval-sanitize-with tests/sanitize.cfg \
+		--nbval-current-env -p no:cacheprovider
+
+site-tests: $(INSTALLED) $(NODE_ASSETS)
+	$(BIN)/python -m pytest -m "browser or slow" -p no:cacheprovider
+
+serve:
+	@echo "Serving _build/html on http://127.0.0.1:8000 (Ctrl-C to stop)"
+	$(BIN)/python -m http.server --directory _build/html --bind 127.0.0.1 8000
+
+# Re-execute the chapter notebooks and store the text outputs nbval compares.
+outputs: $(INSTALLED)
+	$(BIN)/python scripts/refresh_outputs.py
+
+clean:
+	rm -rf _build

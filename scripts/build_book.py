@@ -1,0 +1,65 @@
+"""Build the book into _build/html, re-executing notebooks whenever rnnbook's source changed.
+
+jupyter-cache keys a notebook's cached outputs on its code cells only, so an edit under
+src/rnnbook/ would otherwise leave stale outputs on the pages. This script hashes the
+package's files and clears the execution cache when the hash differs from the last build's.
+
+Usage: python scripts/build_book.py [extra jupyter-book arguments]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "src" / "rnnbook"
+BUILD = ROOT / "_build"
+CACHE = BUILD / ".jupyter_cache"
+HASH_FILE = BUILD / ".rnnbook-source-hash"
+
+
+def source_hash(package: Path = PACKAGE) -> str:
+    """Return a SHA-256 over the relative paths and contents of the package's files."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def invalidate_stale_cache(package: Path = PACKAGE, cache: Path = CACHE,
+                           hash_file: Path = HASH_FILE) -> bool:
+    """Delete ``cache`` if the package changed since ``hash_file`` was written; return True if so."""
+    current = source_hash(package)
+    previous = hash_file.read_text().strip() if hash_file.exists() else None
+    stale = previous != current
+    if stale and cache.exists():
+        shutil.rmtree(cache)
+    hash_file.parent.mkdir(parents=True, exist_ok=True)
+    hash_file.write_text(current + "\n")
+    return stale
+
+
+def main(argv: list[str]) -> int:
+    if invalidate_stale_cache():
+        print("rnnbook's source changed since the last build: notebooks will be re-executed.")
+    command = [sys.executable, "-m", "jupyter_book", "build", str(ROOT), "-W", "-n",
+               "--keep-going", *argv]
+    # jupyter-book 1.x has no `python -m jupyter_book`; call its console script beside python.
+    command[:3] = [str(Path(sys.executable).with_name("jupyter-book"))]
+    result = subprocess.run(command, cwd=ROOT)
+    if result.returncode != 0:
+        HASH_FILE.unlink(missing_ok=True)  # a failed build must not mark the cache as fresh
+        return result.returncode
+    print(f"\nThe book is built. Open {BUILD / 'html' / 'index.html'} in a browser, "
+          "or run `make serve` and visit http://127.0.0.1:8000")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
