@@ -34,7 +34,7 @@ def source_hash(package: Path = PACKAGE) -> str:
 
 def invalidate_stale_cache(package: Path = PACKAGE, cache: Path = CACHE,
                            hash_file: Path = HASH_FILE) -> bool:
-    """Delete ``cache`` if the package changed since ``hash_file`` was written; return True if so."""
+    """Return True, after deleting ``cache``, if the package changed since the last build."""
     current = source_hash(package)
     previous = hash_file.read_text().strip() if hash_file.exists() else None
     stale = previous != current
