@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE = ROOT / "_build" / "html"
+# RNNBOOK_SITE points the site tests at another build (for example one chapter built alone).
+SITE = Path(os.environ.get("RNNBOOK_SITE", ROOT / "_build" / "html")).resolve()
 NODE_MODULES = ROOT / "node_modules"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CDN_PATTERN = re.compile(r"^https://cdn\.jsdelivr\.net/npm/((?:@[^/@]+/)?[^/@]+)@([^/]+)/(.*)$")

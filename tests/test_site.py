@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SITE
+from conftest import SITE
 
 pytestmark = pytest.mark.browser
 
 PAGE_LIMIT = 1_500_000
-SCREENSHOTS = ROOT / "_build" / "screenshots"
+SCREENSHOTS = SITE.parent / "screenshots"
 
 
 def book_pages() -> list[str]:
