@@ -172,9 +172,15 @@ def test_power_functions_reject_bad_k():
         power_norms(np.eye(2), True)
 
 
+@pytest.fixture(scope="module")
+def circular_samples() -> dict[int, CircularLaw]:
+    """One n = 400 sample per seed (an eigendecomposition of 400 x 400 takes a while)."""
+    return {seed: circular_law(1.0, n=400, seed=seed) for seed in (0, 1)}
+
+
 @pytest.mark.parametrize("seed", [0, 1])
-def test_circular_law_radius_is_close_to_g(seed):
-    result = circular_law(1.0, n=400, seed=seed)
+def test_circular_law_radius_is_close_to_g(circular_samples, seed):
+    result = circular_samples[seed]
     assert isinstance(result, CircularLaw)
     assert result.eigenvalues.shape == (400,)
     assert abs(result.rho - 1.0) < 0.1
@@ -186,8 +192,8 @@ def test_circular_law_radius_is_close_to_g(seed):
     assert result.eigenvalues.sum() == pytest.approx(trace, abs=1e-9)
 
 
-def test_circular_law_scales_with_g():
-    base = circular_law(1.0, n=400, seed=0)
+def test_circular_law_scales_with_g(circular_samples):
+    base = circular_samples[0]
     scaled = circular_law(2.5, n=400, seed=0)
     assert abs(scaled.rho - 2.5) < 0.25
     assert scaled.rho == pytest.approx(2.5 * base.rho, rel=1e-10)

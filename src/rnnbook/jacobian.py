@@ -60,6 +60,17 @@ def _check_int(name: str, value, low: int, high: int) -> int:
     return int(value)
 
 
+def _check_real(name: str, value, *, low: float | None = None, strict: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if low is not None and (value <= low if strict else value < low):
+        raise ValueError(f"{name} must be {'>' if strict else '>='} {low:g}, got {value:g}")
+    return value
+
+
 def slopes(params: RNNParams, trajectory: Trajectory, batch: int = 0) -> np.ndarray:
     """Return f'(z_t) for t = 1..T, shape (T, n): the diagonals of D_t for one batch element.
 
@@ -259,7 +270,7 @@ def pascanu_bound(W, activation: str, steps: int) -> np.ndarray:
     An upper bound on ||J_t ... J_{t-d+1}|| for every trajectory of an RNN with these
     recurrent weights, since ||diag(f'(z))|| <= gamma and the norm is submultiplicative.
     """
-    steps = _check_int("steps", steps, 0, np.iinfo(np.int64).max)
+    steps = _check_int("steps", steps, 0, 10**9)
     eta = pascanu_condition(W, activation).eta
     with np.errstate(over="ignore", under="ignore"):
         return eta ** np.arange(steps + 1, dtype=float)
@@ -370,19 +381,15 @@ def eigen_and_products(
     seed : int
         Seeds the weights; the inputs use ``seed + 1``.
     """
-    if isinstance(scale, bool) or not isinstance(scale, int | float | np.integer | np.floating):
-        raise TypeError(f"scale must be a real number, got {type(scale).__name__}")
-    if not np.isfinite(scale) or scale < 0:
-        raise ValueError(f"scale must be finite and >= 0, got {scale}")
-    if not np.isfinite(input_scale) or input_scale < 0:
-        raise ValueError(f"input_scale must be finite and >= 0, got {input_scale}")
+    scale = _check_real("scale", scale, low=0.0)
+    input_scale = _check_real("input_scale", input_scale, low=0.0)
     steps = _check_int("steps", steps, 1, 100_000)
     params = RNNParams.random(n_input, n_hidden, 1, activation=activation,
-                              recurrent_scale=float(scale), seed=seed)
+                              recurrent_scale=scale, seed=seed)
     x = np.random.default_rng(seed + 1).normal(0.0, input_scale, (steps, n_input))
     result = products_and_bounds(params, forward(params, x))
     return EigenProducts(
-        scale=float(scale), activation=activation, gamma=result.gamma,
+        scale=scale, activation=activation, gamma=result.gamma,
         eigenvalues=eigenvalues(params.W), rho=spectral_radius(params.W),
         sigma_max=result.sigma_max, d=result.d, norms=result.norms, bound=result.bound,
         linear=power_norms(params.W, steps),
@@ -433,19 +440,17 @@ def saturation_example(
     W is a random Gaussian matrix rescaled to spectral radius ``rho``; every unit gets bias
     ``bias``; the inputs are N(0, 1) (one input channel, seeded by ``seed + 1``).
     """
-    if not np.isfinite(rho) or rho <= 0:
-        raise ValueError(f"rho must be finite and > 0, got {rho}")
-    if not np.isfinite(bias):
-        raise ValueError(f"bias must be finite, got {bias}")
+    rho = _check_real("rho", rho, low=0.0, strict=True)
+    bias = _check_real("bias", bias)
     steps = _check_int("steps", steps, 1, 100_000)
     base = RNNParams.random(1, n_hidden, 1, activation="tanh", seed=seed)
     params = base.replace(W=rescale_to_spectral_radius(base.W, rho),
-                          b=np.full(n_hidden, float(bias)))
+                          b=np.full(n_hidden, bias))
     x = np.random.default_rng(seed + 1).normal(0.0, 1.0, (steps, 1))
     trajectory = forward(params, x)
     result = products_and_bounds(params, trajectory)
     return Saturation(
-        rho=spectral_radius(params.W), sigma_max=result.sigma_max, bias=float(bias),
+        rho=spectral_radius(params.W), sigma_max=result.sigma_max, bias=bias,
         max_slope=np.max(slopes(params, trajectory), axis=1), d=result.d, norms=result.norms,
         trajectory_bound=result.trajectory_bound, linear=power_norms(params.W, steps),
     )

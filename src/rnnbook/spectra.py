@@ -133,7 +133,7 @@ def running_product_log2_norms(factors) -> tuple[np.ndarray, np.ndarray]:
     state = "finite"
     for d in range(1, K + 1):
         factor = factors[d - 1]
-        if state == "finite" and not np.all(np.isfinite(factor)):
+        if not np.all(np.isfinite(factor)):
             state = "nan"
         if state != "finite":
             mantissa[d] = np.nan if state == "nan" else 0.0
@@ -307,7 +307,7 @@ def transient_peak(norms) -> tuple[float, int]:
     return float(norms[step]), step
 
 
-def nonnormal_transient(rho: float, shear: float, n: int = 2, steps: int = 150
+def nonnormal_transient(rho: float, shear: float, n: int = 2, steps: int = 200
                         ) -> NonnormalTransient:
     """Return the :class:`NonnormalTransient` of shear_matrix(rho, shear, n) over k = 0..steps.
 

@@ -55,7 +55,7 @@ def _note_below(ax: Axes, x: np.ndarray, y: np.ndarray, bottom: float, label: st
 def _format(value: float) -> str:
     if not np.isfinite(value):
         return "inf" if value > 0 else "nan"
-    return f"{value:.2g}" if 1e-3 <= abs(value) < 1e4 or value == 0 else f"{value:.1e}"
+    return f"{value:.3g}" if 1e-3 <= abs(value) < 1e4 or value == 0 else f"{value:.1e}"
 
 
 def plot_eigen_and_products(result: EigenProducts) -> Figure:
@@ -115,20 +115,21 @@ def plot_nonnormal_transient(result: NonnormalTransient) -> Figure:
         raise TypeError(f"expected a NonnormalTransient, got {type(result).__name__}")
     fig, ax = new_figure()
     k = result.k
-    top = result.peak_height * 5.0 if np.isfinite(result.peak_height) else 1e30
+    top = result.peak_height * 30.0 if np.isfinite(result.peak_height) else 1e30
     ylim = (1e-8, float(min(max(top, 10.0), 1e30)))
     _log_axes(ax, ylim, k[-1])
     _reference_curve(ax, k, result.normal, color="0.5", linewidth=1.4,
                      label=r"normal $\rho I$: $\|W^k\| = \rho^k$")
+    kind = "non-normal" if result.shear != 0 else "the same normal matrix"
     semilogy_with_overflow(ax, k, result.nonnormal, ylim=ylim, color="k", linewidth=1.6,
-                           label=f"non-normal, shear {result.shear:g} "
+                           label=f"{kind}, shear {result.shear:g} "
                                  f"($\\sigma_{{\\max}}$ = {result.sigma_max:.2f})")
     if np.isfinite(result.peak_height) and result.peak_step > 0:
         ax.plot([result.peak_step], [result.peak_height], "o", color=OVERFLOW_COLOR,
                 markersize=5)
         ax.annotate(f"peak {_format(result.peak_height)} at k = {result.peak_step}",
                     (result.peak_step, result.peak_height), textcoords="offset points",
-                    xytext=(8, -4), fontsize=8, color=OVERFLOW_COLOR, va="top")
+                    xytext=(6, 5), fontsize=8, color=OVERFLOW_COLOR, va="bottom")
     if result.below_one_step is not None:
         ax.axvline(result.below_one_step, color="0.6", linestyle=":", linewidth=1.0)
         ax.text(result.below_one_step, 0.04, f" below 1 from k = {result.below_one_step}",
@@ -137,8 +138,8 @@ def plot_nonnormal_transient(result: NonnormalTransient) -> Figure:
     _log_ticks(ax, ylim)
     ax.set_xlabel("power k")
     ax.set_ylabel(r"$\|W^k\|$")
-    ax.set_title(f"same eigenvalues (all {result.rho:g}, n = {result.n}), different growth",
-                 fontsize=9)
+    growth = "different growth" if result.shear != 0 else "no shear, no transient"
+    ax.set_title(f"same eigenvalues (all {result.rho:g}, n = {result.n}): {growth}", fontsize=9)
     ax.legend(fontsize=8, loc="upper right", framealpha=0.8)
     return fig
 
@@ -194,3 +195,27 @@ def plot_circular_law(result: CircularLaw) -> Figure:
                  f"{100 * result.inside:.0f}% inside", fontsize=9)
     ax.legend(fontsize=7, loc="upper right")
     return fig
+
+
+def alt_eigen_and_products(params: dict, result: EigenProducts) -> str:
+    """Return alt text for one frame of the eigenvalue/product explorer (numbers included)."""
+    return (
+        f"Left: the {result.eigenvalues.size} eigenvalues of W with scale {result.scale:g} in "
+        f"the complex plane, spectral radius {result.rho:.2f}, largest singular value "
+        f"{result.sigma_max:.2f}, drawn with the unit circle. Right: for a {result.activation} "
+        f"RNN, the norm of the Jacobian product over d steps on a log scale, "
+        f"{_format(result.norms[-1])} at d = {result.d[-1]}, below the bound "
+        f"({result.gamma:g} x {result.sigma_max:.2f})^d."
+    )
+
+
+def alt_nonnormal_transient(params: dict, result: NonnormalTransient) -> str:
+    """Return alt text for one frame of the non-normal transient explorer."""
+    after = ("" if result.below_one_step is None
+             else f", and falls below 1 from k = {result.below_one_step}")
+    return (
+        f"Norm of W^k on a log scale for k up to {result.k[-1]}: the normal matrix "
+        f"{result.rho:g} I decays as {result.rho:g}^k, while the sheared matrix with the same "
+        f"eigenvalues and shear {result.shear:g} peaks at {_format(result.peak_height)} at "
+        f"k = {result.peak_step}{after}."
+    )
