@@ -109,17 +109,17 @@ def test_losses_match_torch(B, seed):
     o = rng.normal(size=(T, B, m)) * 3
     y_mse = rng.normal(size=(B, m))
     y_ce = rng.integers(0, m, size=(T, B))
-    O = torch.tensor(o, requires_grad=True)
-    L = 0.5 * ((torch.tensor(y_mse) - O[-1]) ** 2).sum()
+    logits = torch.tensor(o, requires_grad=True)
+    L = 0.5 * ((torch.tensor(y_mse) - logits[-1]) ** 2).sum()
     L.backward()
     assert mse_last(o, y_mse) == pytest.approx(L.item(), rel=1e-14)
-    np.testing.assert_allclose(mse_last_grad(o, y_mse), O.grad.numpy(), rtol=0, atol=1e-14)
-    O = torch.tensor(o, requires_grad=True)
-    L = torch.nn.functional.cross_entropy(O.reshape(-1, m), torch.tensor(y_ce).reshape(-1),
+    np.testing.assert_allclose(mse_last_grad(o, y_mse), logits.grad.numpy(), rtol=0, atol=1e-14)
+    logits = torch.tensor(o, requires_grad=True)
+    L = torch.nn.functional.cross_entropy(logits.reshape(-1, m), torch.tensor(y_ce).reshape(-1),
                                           reduction="sum")
     L.backward()
     assert ce_all(o, y_ce) == pytest.approx(L.item(), rel=1e-13)
-    np.testing.assert_allclose(ce_all_grad(o, y_ce), O.grad.numpy(), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(ce_all_grad(o, y_ce), logits.grad.numpy(), rtol=0, atol=1e-14)
 
 
 def test_losses_accept_unbatched_outputs_and_keep_their_shape():

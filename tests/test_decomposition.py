@@ -109,8 +109,7 @@ def test_all_steps_terms_by_distance_match_torch(activation, B):
         assert relative_error(terms.sum(axis=0), total) <= TOL
         norms = np.linalg.norm(terms.reshape(T, -1), axis=1)
         np.testing.assert_allclose(getattr(parts, f"{name}_norms"), norms, rtol=1e-12)
-    # a loss term reaches back from its own step only: nothing can sit at a distance larger
-    # than the step it came from, but every distance 0..T-1 gets a contribution here
+    # every distance 0..T-1 receives something (distance T-1 from L_T alone)
     assert np.all(parts.W_norms > 0)
 
 

@@ -190,6 +190,13 @@ def _outer_sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.tensordot(a, b, axes=([0, 1], [0, 1]))
 
 
+def _outer_terms(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return sum_batch a_t^T b_t for every t, shape (T, n, k), for a (T, B, n) and b (T, B, k)."""
+    if a.shape[1] == 1:  # one outer product per step: a broadcast is faster than a matmul
+        return a[:, 0, :, None] * b[:, 0, None, :]
+    return a.transpose(0, 2, 1) @ b
+
+
 def term_norms(a: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     """Return ||sum_batch a_t^T b_t||_F for every t, shape (T,), without forming the terms.
 
@@ -284,9 +291,8 @@ def bptt(
             "V": _outer_sum(dO, traj.h),
             "c": dO.sum(axis=(0, 1)),
         }
-        delta_t = delta.transpose(0, 2, 1)
-        W_terms = delta_t @ h_prev if keep_terms else None
-        U_terms = delta_t @ traj.x if keep_terms else None
+        W_terms = _outer_terms(delta, h_prev) if keep_terms else None
+        U_terms = _outer_terms(delta, traj.x) if keep_terms else None
         b_terms = delta.sum(axis=1) if keep_terms else None
         W_norms = term_norms(delta, h_prev)
         U_norms = term_norms(delta, traj.x)
