@@ -27,11 +27,11 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check src tests scripts benchmarks
 
 unit: $(INSTALLED)
-	$(BIN)/python -m pytest -m "not browser and not slow" -p no:cacheprovider
+	$(BIN)/python -m pytest -m "not browser and not slow" -p no:cacheprovider -n 2
 
 notebooks: $(INSTALLED)
 	$(BIN)/python -m pytest --nbval book/ --nbval-sanitize-with tests/sanitize.cfg \
-		--nbval-current-env -p no:cacheprovider
+		--nbval-current-env -p no:cacheprovider -n 2 --dist loadfile
 
 site-tests: $(INSTALLED) $(NODE_ASSETS)
 	$(BIN)/python -m pytest -m "browser or slow" -p no:cacheprovider
