@@ -100,14 +100,15 @@ def test_cell_single_and_batch(d, n):
     assert np.max(np.abs(ours_c - c_t.detach().numpy())) <= TOL
     single_h, single_c = lstm_cell(params, x[1], h[1], c[1])
     assert single_h.shape == (n,)
-    np.testing.assert_array_equal(single_h, ours_h[1])
-    np.testing.assert_array_equal(single_c, ours_c[1])
+    np.testing.assert_allclose(single_h, ours_h[1], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(single_c, ours_c[1], rtol=0, atol=1e-15)
 
 
 def test_unbatched_sequence_matches_batch_of_one():
     params = LSTMParams.random(2, 4, seed=0)
     x = np.random.default_rng(1).normal(size=(9, 2))
-    np.testing.assert_array_equal(lstm_forward(params, x).h, lstm_forward(params, x[:, None]).h)
+    np.testing.assert_allclose(lstm_forward(params, x).h, lstm_forward(params, x[:, None]).h,
+                               rtol=0, atol=1e-15)
 
 
 @pytest.mark.parametrize("d, n", [(1, 1), (2, 32), (10, 7), (128, 64)])
@@ -156,11 +157,12 @@ def test_cell_jacobian_equals_autograd(seed):
             o_prev = torch_gates(cell, torch.from_numpy(x[t - 2, b]), h_before)[3].detach()
             x_t = torch.from_numpy(x[t - 1, b])
             c_prev = torch.from_numpy(traj.c[t - 2, b])
+            h_prev = torch.from_numpy(traj.h[t - 2, b])
 
             def c_next(c, o_prev=o_prev, x_t=x_t):
                 return cell(x_t, (o_prev * torch.tanh(c), c))[1]
 
-            def c_next_h_fixed(c, x_t=x_t, h=torch.from_numpy(traj.h[t - 2, b])):
+            def c_next_h_fixed(c, x_t=x_t, h=h_prev):
                 return cell(x_t, (h, c))[1]
 
             def h_of_c(c, o_prev=o_prev):
@@ -171,7 +173,7 @@ def test_cell_jacobian_equals_autograd(seed):
 
             total = torch.autograd.functional.jacobian(c_next, c_prev).numpy()
             direct = torch.autograd.functional.jacobian(c_next_h_fixed, c_prev).numpy()
-            via_h = (torch.autograd.functional.jacobian(c_of_h, torch.from_numpy(traj.h[t - 2, b]))
+            via_h = (torch.autograd.functional.jacobian(c_of_h, h_prev)
                      @ torch.autograd.functional.jacobian(h_of_c, c_prev)).numpy()
             assert np.max(np.abs(jac.total[t - 2, b] - total)) <= TOL
             assert np.max(np.abs(np.diag(jac.forget[t - 2, b]) - direct)) <= TOL
@@ -196,7 +198,9 @@ def test_state_jacobian_equals_autograd(seed):
     h_prev, c_prev = traj.h_prev, traj.c_prev
     for t in range(T):
         for b in range(B):
-            def step(state, x_t=torch.from_numpy(x[t, b])):
+            x_t = torch.from_numpy(x[t, b])
+
+            def step(state, x_t=x_t):
                 h, c = cell(x_t, (state[n:], state[:n]))
                 return torch.cat([c, h])
 

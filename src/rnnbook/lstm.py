@@ -151,7 +151,8 @@ class LSTMTrajectory:
     h0, c0 : ndarray, shape (B, n)
         Initial hidden and cell states.
     i, f, g, o : ndarray, shape (T, B, n)
-        Input gate, forget gate, candidate and output gate at steps 1..T.
+        Input gate, forget gate, candidate and output gate at steps 1..T (``o`` is the output
+        *gate*, not the read-out o_t = V h_t + c of :mod:`rnnbook.rnn`).
     c : ndarray, shape (T, B, n)
         Cell states c_1..c_T.
     h : ndarray, shape (T, B, n)
@@ -457,7 +458,7 @@ def forget_bias_gradient_flow(
     recurrent_scale: float = 1.0,
     seed: int = 0,
 ) -> GradientFlow:
-    """Return the :class:`GradientFlow` of a random LSTM with forget-gate bias shift ``forget_bias``.
+    """Return the :class:`GradientFlow` of a random LSTM whose b_f is shifted by ``forget_bias``.
 
     Both networks read the same input, one channel of standard normal noise, from zero states.
     The LSTM is ``LSTMParams.random(1, n, forget_bias=forget_bias, recurrent_scale=...)``; the

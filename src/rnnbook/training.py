@@ -242,9 +242,9 @@ class TrainingRun:
                     and self.final_loss < get_task(self.config.task).success_mse)
 
     def to_dict(self) -> dict:
-        """Return a JSON-ready dict (NaN and inf written as None)."""
+        """Return a JSON-ready dict (strict JSON: NaN and +-inf written as "nan", "inf", "-inf")."""
         def floats(array: np.ndarray) -> list:
-            return [float(v) if math.isfinite(v) else None for v in np.asarray(array).tolist()]
+            return [float(v) if math.isfinite(v) else str(v) for v in np.asarray(array).tolist()]
 
         return {
             "config": dataclasses.asdict(self.config),
@@ -260,7 +260,7 @@ class TrainingRun:
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainingRun:
-        """Return the :class:`TrainingRun` that :meth:`to_dict` wrote (None read as NaN)."""
+        """Return the :class:`TrainingRun` that :meth:`to_dict` wrote."""
         if not isinstance(data, dict):
             raise TypeError(f"data must be a dict, got {type(data).__name__}")
         expected = {f.name for f in dataclasses.fields(cls)}
@@ -270,7 +270,9 @@ class TrainingRun:
                              f"{sorted(set(data) - expected)}")
 
         def floats(values) -> np.ndarray:
-            return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+            if any(isinstance(v, str) and v not in ("nan", "inf", "-inf") for v in values):
+                raise ValueError("curves hold numbers or the strings 'nan', 'inf', '-inf'")
+            return np.array([float(v) for v in values], dtype=np.float64)
 
         config = TrainingConfig(**data["config"])
         run = cls(
@@ -366,7 +368,10 @@ class StepTiming:
     fused : bool
         Whether torch's fused oneDNN path was allowed (see :func:`measure_step_time`).
     seconds : ndarray, shape (repeats,)
-        One timing per repeat, each the mean over ``steps_per_repeat`` steps.
+        Wall-clock seconds per step, one per repeat (each the mean over ``steps_per_repeat``).
+    cpu_seconds : ndarray, shape (repeats,)
+        CPU seconds of this process per step (``time.process_time``): less sensitive than wall
+        time to other programs competing for the cores.
     """
 
     model: str
@@ -375,11 +380,17 @@ class StepTiming:
     batch: int
     fused: bool
     seconds: np.ndarray
+    cpu_seconds: np.ndarray
 
     @property
     def median(self) -> float:
-        """Median seconds per step."""
+        """Median wall-clock seconds per step."""
         return float(np.median(self.seconds))
+
+    @property
+    def cpu_median(self) -> float:
+        """Median CPU seconds per step."""
+        return float(np.median(self.cpu_seconds))
 
 
 def measure_step_time(
@@ -437,13 +448,15 @@ def measure_step_time(
         for _ in range(warmup):
             step()
         seconds = np.empty(repeats)
+        cpu_seconds = np.empty(repeats)
         for r in range(repeats):
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             for _ in range(steps_per_repeat):
                 step()
             seconds[r] = (time.perf_counter() - start) / steps_per_repeat
+            cpu_seconds[r] = (time.process_time() - cpu_start) / steps_per_repeat
     finally:
         torch.set_num_threads(previous)
         torch.backends.mkldnn.enabled = previous_mkldnn
     return StepTiming(model=model, hidden=int(hidden), T=int(T), batch=int(batch),
-                      fused=fused, seconds=seconds)
+                      fused=fused, seconds=seconds, cpu_seconds=cpu_seconds)
