@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 NODE_ASSETS := node_modules/.installed
 
-.PHONY: book test unit notebooks site-tests lint serve outputs clean benchmark
+.PHONY: book book-offline test unit notebooks site-tests lint serve outputs clean benchmark
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ $(NODE_ASSETS): package.json package-lock.json
 book: $(INSTALLED)
 	$(BIN)/python scripts/build_book.py
 
-test: $(INSTALLED) $(NODE_ASSETS) lint unit notebooks book site-tests
+# A copy of the site that loads require.js, the widget manager and MathJax from itself.
+book-offline: book $(NODE_ASSETS)
+	$(BIN)/python scripts/offline_site.py
+
+test: $(INSTALLED) $(NODE_ASSETS) lint unit notebooks book book-offline site-tests
 	@echo "make test: all tests passed"
 
 lint: $(INSTALLED)

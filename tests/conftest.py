@@ -16,6 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # RNNBOOK_SITE points the site tests at another build (for example one chapter built alone).
 SITE = Path(os.environ.get("RNNBOOK_SITE", ROOT / "_build" / "html")).resolve()
+#: The copy made by scripts/offline_site.py, which needs no network at all.
+OFFLINE_SITE = SITE.parent / "html-offline"
 NODE_MODULES = ROOT / "node_modules"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CDN_PATTERN = re.compile(r"^https://cdn\.jsdelivr\.net/npm/((?:@[^/@]+/)?[^/@]+)@([^/]+)/(.*)$")
@@ -60,16 +62,26 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
-def site_url():
-    if not (SITE / "index.html").exists():
-        pytest.fail("the site is not built: run `make book` first")
-    handler = functools.partial(QuietHandler, directory=str(SITE))
+def serve(directory: Path):
+    """Serve ``directory`` on 127.0.0.1 in a thread; yield its base URL."""
+    if not (directory / "index.html").exists():
+        pytest.fail(f"{directory} is not built: run `make book` (and `make book-offline`)")
+    handler = functools.partial(QuietHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def site_url():
+    yield from serve(SITE)
+
+
+@pytest.fixture(scope="session")
+def offline_site_url():
+    yield from serve(OFFLINE_SITE)
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -92,19 +104,22 @@ def browser(chromium_path):
         browser.close()
 
 
-@pytest.fixture()
-def page(browser, site_url):
-    """A page whose requests stay on this machine: CDN scripts come from node_modules."""
+def new_page(browser, site_url: str, *, cdn_from_node_modules: bool):
+    """Return a page whose requests stay on this machine; others are aborted and recorded.
+
+    With ``cdn_from_node_modules`` the pinned jsDelivr URLs are answered from node_modules.
+    """
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
     page.blocked = []  # type: ignore[attr-defined]
+    page.errors = []  # type: ignore[attr-defined]
 
     def route(request_route, request) -> None:
         url = request.url
         if url.startswith(site_url) or url.startswith("data:"):
             request_route.continue_()
             return
-        asset = local_asset(url)
+        asset = local_asset(url) if cdn_from_node_modules else None
         if asset is not None:
             request_route.fulfill(path=str(asset))
             return
@@ -112,7 +127,20 @@ def page(browser, site_url):
         request_route.abort()
 
     page.route("**/*", route)
-    page.errors = []  # type: ignore[attr-defined]
     page.on("pageerror", lambda error: page.errors.append(str(error)))  # type: ignore[attr-defined]
-    yield page
+    return context, page
+
+
+@pytest.fixture(params=["cdn", "offline"])
+def site(request, browser):
+    """``(base URL, page)`` for the public build (CDN scripts from node_modules) and for the
+    offline build (network blocked entirely)."""
+    if request.param == "cdn":
+        url = request.getfixturevalue("site_url")
+    else:
+        url = request.getfixturevalue("offline_site_url")
+    context, page = new_page(browser, url, cdn_from_node_modules=request.param == "cdn")
+    yield url, page
+    if request.param == "offline":
+        assert page.blocked == [], f"the offline site tried the network: {page.blocked[:5]}"
     context.close()

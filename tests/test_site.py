@@ -44,7 +44,8 @@ def visible_frame(explorer) -> str:
 
 
 @pytest.mark.parametrize("path", book_pages())
-def test_page_loads_without_errors_and_typesets_math(page, site_url, path):
+def test_page_loads_without_errors_and_typesets_math(site, path):
+    site_url, page = site
     open_page(page, site_url, path)
     assert page.errors == [], f"JavaScript errors on {path}: {page.errors}"
     unrendered = page.evaluate(
@@ -63,7 +64,8 @@ def test_page_loads_without_errors_and_typesets_math(page, site_url, path):
 
 
 @pytest.mark.parametrize("path", [p.relative_to(SITE).as_posix() for p in chapter_pages()])
-def test_every_slider_moves_its_figure_from_the_keyboard(page, site_url, path):
+def test_every_slider_moves_its_figure_from_the_keyboard(site, path):
+    site_url, page = site
     open_page(page, site_url, path)
     explorers = page.locator(".rnnbook-explorer").all()
     for number, explorer in enumerate(explorers, start=1):
