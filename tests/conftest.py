@@ -138,6 +138,8 @@ def site(request, browser):
     if request.param == "cdn":
         url = request.getfixturevalue("site_url")
     else:
+        if "RNNBOOK_SITE" in os.environ and not OFFLINE_SITE.exists():
+            pytest.skip("no offline copy beside RNNBOOK_SITE (make it with make book-offline)")
         url = request.getfixturevalue("offline_site_url")
     context, page = new_page(browser, url, cdn_from_node_modules=request.param == "cdn")
     yield url, page

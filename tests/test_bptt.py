@@ -9,12 +9,15 @@ import torch
 from rnnbook import RNNParams, get_activation, to_torch
 from rnnbook.bptt import (
     PARAMETER_NAMES,
+    TruncationProfile,
     backward_recursion,
     bptt,
+    describe_truncation,
     lagged_backward,
     relative_error,
     term_norms,
     truncation_error,
+    truncation_profile,
 )
 from rnnbook.losses import LOSSES, ce_all, ce_all_grad, get_loss, mse_last, mse_last_grad
 
@@ -455,3 +458,81 @@ def test_exploding_network_returns_inf_not_an_error():
     with np.errstate(over="raise", invalid="raise"):
         result = bptt(params, x, y, "mse_last", h0=h0)
     assert not np.all(np.isfinite(result.grads["W"]))
+
+
+# ---------------------------------------------------------------- truncation profile
+
+
+@pytest.mark.parametrize("loss", ["mse_last", "ce_all"])
+@pytest.mark.parametrize("activation", ["tanh", "identity"])
+def test_truncation_profile_errors_match_torch_detach(loss, activation):
+    T, B, d, n, m = 9, 2, 2, 4, 3
+    params, x, y, h0 = make_problem(T, B, d, n, m, activation, loss, seed=31, scale=1.1)
+    profile = truncation_profile(params, x, y, 3, loss, h0=h0)
+    _, full, _ = torch_gradients(params, x, y, loss, h0)
+    for K in (1, 3, 6):
+        _, cut, _ = torch_gradients(params, x, y, loss, h0, truncate=K)
+        assert profile.errors[K - 1] == pytest.approx(relative_error(cut["W"], full["W"]),
+                                                      rel=1e-8, abs=1e-14)
+    assert profile.errors[-1] == 0.0
+    assert profile.errors[0] > 1e-3  # a one-step window loses a visible part
+    assert profile.error == profile.errors[2]
+    np.testing.assert_array_equal(profile.steps, np.arange(1, T + 1))
+    np.testing.assert_array_equal(profile.windows, np.arange(1, T + 1))
+    assert profile.spectral_radius == pytest.approx(np.max(np.abs(np.linalg.eigvals(params.W))))
+    assert profile.loss == loss and profile.activation == activation
+
+
+@pytest.mark.parametrize("window", [1, 4, 10])
+def test_truncation_profile_last_step_loss_keeps_the_last_terms_only(window):
+    """For the last-step loss, window K keeps terms T-K+1..T unchanged and zeroes the rest."""
+    T = 10
+    params, x, y, h0 = make_problem(T, 1, 2, 5, 2, "tanh", "mse_last", seed=4)
+    profile = truncation_profile(params, x, y, window, h0=h0)
+    full = bptt(params, x, y, h0=h0)
+    np.testing.assert_allclose(profile.full_norms, full.W_term_norms, rtol=1e-14)
+    kept = slice(T - window, T)
+    np.testing.assert_allclose(profile.truncated_norms[kept], full.W_term_norms[kept],
+                               rtol=1e-12)
+    assert np.all(profile.truncated_norms[: T - window] == 0.0)
+    far = full.W_terms[: T - window].sum(axis=0)
+    assert profile.error == pytest.approx(np.linalg.norm(far) / np.linalg.norm(full.grads["W"]),
+                                          rel=1e-10, abs=1e-15)
+
+
+def test_truncation_profile_rejects_bad_windows():
+    params, x, y, h0 = _good()
+    with pytest.raises(ValueError, match=r"\[1, T\] = \[1, 5\]"):
+        truncation_profile(params, x, y, 0, h0=h0)
+    with pytest.raises(ValueError, match=r"\[1, T\] = \[1, 5\]"):
+        truncation_profile(params, x, y, 6, h0=h0)
+    with pytest.raises(TypeError, match="window"):
+        truncation_profile(params, x, y, 2.0, h0=h0)
+    with pytest.raises(TypeError, match="window"):
+        truncation_profile(params, x, y, True, h0=h0)
+    with pytest.raises(TypeError, match="RNNParams"):
+        truncation_profile("params", x, y, 2, h0=h0)
+
+
+def test_describe_truncation_states_the_numbers():
+    params, x, y, h0 = make_problem(12, 1, 2, 4, 2, "tanh", "mse_last", seed=2)
+    profile = truncation_profile(params, x, y, 5, h0=h0)
+    text = describe_truncation(profile)
+    assert "12 terms" in text and "keeps terms 8 to 12" in text and "drops the 7" in text
+    assert f"{profile.error:.2g}" in text
+    full = describe_truncation(truncation_profile(params, x, y, 12, h0=h0))
+    assert "full BPTT" in full
+    params, x, y, h0 = make_problem(12, 1, 2, 4, 3, "tanh", "ce_all", seed=2)
+    assert "reach back 5 steps" in describe_truncation(
+        truncation_profile(params, x, y, 5, "ce_all", h0=h0))
+    with pytest.raises(TypeError, match="TruncationProfile"):
+        describe_truncation("profile")
+
+
+def test_truncation_profile_of_an_exploding_network_is_returned_not_raised():
+    params, x, y, h0 = make_problem(60, 1, 2, 6, 2, "identity", "mse_last", seed=1, scale=1e4)
+    with np.errstate(over="raise", invalid="raise"):
+        profile = truncation_profile(params, x, y, 10, h0=h0)
+    assert isinstance(profile, TruncationProfile)
+    assert not np.all(np.isfinite(profile.full_norms))
+    assert "nan" in describe_truncation(profile) or "inf" in describe_truncation(profile)

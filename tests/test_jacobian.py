@@ -11,9 +11,13 @@ from matplotlib.figure import Figure
 
 from rnnbook.explorer import render_png
 from rnnbook.jacobian import (
+    AlternatingSaturation,
+    BoundSurvey,
     EigenProducts,
     JacobianForms,
     Saturation,
+    alternating_saturation,
+    bound_survey,
     eigen_and_products,
     jacobian_forms,
     net_jacobian,
@@ -39,9 +43,11 @@ from rnnbook.plots.jacobian import (
 from rnnbook.rnn import RNNParams, forward, to_torch
 from rnnbook.spectra import (
     circular_law,
+    eigenvalues,
     nonnormal_transient,
     rescale_to_spectral_norm,
     spectral_norm,
+    spectral_radius,
 )
 
 ACTIVATIONS = ["tanh", "sigmoid", "relu", "identity"]
@@ -345,6 +351,88 @@ def test_eigen_and_products_fields():
     linear = eigen_and_products(1.5, "identity", n_hidden=12, steps=30)
     np.testing.assert_allclose(linear.norms, linear.linear, rtol=1e-11)
     np.testing.assert_allclose(linear.eigenvalues, result.eigenvalues)  # same seed, same W
+
+
+@pytest.mark.parametrize("weight,slope", [(1.5, 0.1), (1.2, 0.3), (0.8, 0.05)])
+def test_alternating_saturation_follows_its_targets_and_matches_torch(weight, slope):
+    result = alternating_saturation(weight, slope, steps=12)
+    assert isinstance(result, AlternatingSaturation)
+    rnn, _ = to_torch(result.params)
+    x = torch.from_numpy(result.x)
+    h0 = torch.zeros(2, dtype=torch.float64)
+    with torch.no_grad():
+        states, _ = rnn(x[:, None, :])
+    z = torch.atanh(states[:, 0, :]).numpy()
+    c = np.arctanh(np.sqrt(1 - slope))
+    targets = np.array([[0.0, c] if t % 2 else [c, 0.0] for t in range(1, 13)])
+    np.testing.assert_allclose(z, targets, atol=1e-9)
+    J = result.jacobians
+    for t in (1, 2, 7):
+        step = torch_run_from_h(result.params, forward(result.params, result.x), 0, t - 1, t)
+        start = h0 if t == 1 else states[t - 2, 0]
+        expected = torch.autograd.functional.jacobian(step, start).numpy()
+        np.testing.assert_allclose(J[t - 1], expected, rtol=1e-12, atol=1e-14)
+
+    def final_state(h):
+        _, h_T = rnn(x[:, None, :], h.reshape(1, 1, -1))
+        return h_T.reshape(-1)
+
+    whole = torch.autograd.functional.jacobian(final_state, h0).numpy()
+    assert result.norms[-1] == pytest.approx(np.linalg.norm(whole, 2), rel=1e-9)
+    # every step's eigenvalues have modulus a sqrt(slope); pairs multiply to a^2 diag(...)
+    np.testing.assert_allclose(result.step_radii, weight * np.sqrt(slope), rtol=1e-9)
+    np.testing.assert_allclose(np.abs(eigenvalues(J[4])), weight * np.sqrt(slope), rtol=1e-9)
+    np.testing.assert_allclose(result.norms[::2], weight ** np.arange(0, 13, 2), rtol=1e-9)
+
+
+def test_alternating_saturation_explodes_although_every_step_radius_is_below_one():
+    result = alternating_saturation(1.5, 0.1, steps=40)
+    assert result.step_radii.max() < 0.5
+    assert spectral_radius(result.params.W) == pytest.approx(1.5)
+    assert result.norms[-1] == pytest.approx(1.5**40, rel=1e-9)
+    with pytest.raises(ValueError, match="slope must be at most 1"):
+        alternating_saturation(1.5, 1.5)
+    with pytest.raises(ValueError, match="weight"):
+        alternating_saturation(0.0, 0.1)
+    with pytest.raises(ValueError, match="steps"):
+        alternating_saturation(1.5, 0.1, steps=1)
+
+
+def test_bound_survey_agrees_with_direct_products_and_the_bound_holds():
+    survey = bound_survey(("tanh", "sigmoid", "identity"), (0.5, 3.0), (3, 7), seeds=2,
+                          steps=20)
+    assert isinstance(survey, BoundSurvey)
+    assert survey.eta.shape == (24,) and survey.steps == 20
+    for i in (0, 5, 13, 23):
+        n, g, s = int(survey.n_hidden[i]), float(survey.scale[i]), i % 2
+        params = RNNParams.random(2, n, 1, activation=str(survey.activation[i]),
+                                  recurrent_scale=g, seed=s)
+        x = np.random.default_rng(1000 + s).normal(size=(20, 2))
+        direct = products_and_bounds(params, forward(params, x))
+        assert survey.eta[i] == pytest.approx(direct.gamma * direct.sigma_max, rel=1e-12)
+        assert survey.final[i] == pytest.approx(direct.norms[-1], rel=1e-10)
+        assert survey.largest[i] == pytest.approx(direct.norms[1:].max(), rel=1e-10)
+        ratio = np.max(direct.norms[1:] / direct.bound[1:])
+        assert survey.worst_ratio[i] == pytest.approx(ratio, rel=1e-9)
+    assert np.all(survey.worst_ratio <= 1 + 1e-10)
+    # the linear RNN attains it at d = 1 (||W|| = sigma_max); tanh's slopes are below 1
+    np.testing.assert_allclose(survey.worst_ratio[survey.activation == "identity"], 1.0,
+                               rtol=1e-12)
+    assert np.all(survey.worst_ratio[survey.activation == "tanh"] < 1)
+    assert np.all(survey.eta[survey.largest > 1] > 1)  # growth needs eta > 1
+
+
+def test_bound_survey_rejects_bad_arguments():
+    with pytest.raises(TypeError, match="activations"):
+        bound_survey("tanh")
+    with pytest.raises(ValueError, match="unknown activation"):
+        bound_survey(("softplus",), (1.0,), (2,), seeds=1, steps=2)
+    with pytest.raises(ValueError, match="scale"):
+        bound_survey(("tanh",), (-1.0,))
+    with pytest.raises(ValueError, match="size"):
+        bound_survey(("tanh",), (1.0,), (0,))
+    with pytest.raises(ValueError, match="empty"):
+        bound_survey(("tanh",), (), (2,))
 
 
 def test_bad_inputs_raise():

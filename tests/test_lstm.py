@@ -377,3 +377,21 @@ def test_bad_torch_modules_raise():
         lstm_from_torch(torch.nn.LSTM(2, 3, proj_size=2))
     with pytest.raises(TypeError, match="torch.nn.LSTM"):
         lstm_from_torch(torch.nn.GRU(2, 3))
+
+
+def test_describe_gradient_flow_names_the_numbers():
+    from rnnbook.lstm import describe_gradient_flow
+
+    flow = forget_bias_gradient_flow(3.0, T=40, n=8)
+    text = describe_gradient_flow(flow, distances=(10, 100))
+    assert "bias +3" in text and "g = 1" in text and f"{flow.mean_forget:.2f}" in text
+    assert f"LSTM {flow.lstm[10]:.2g}" in text and f"RNN {flow.rnn[39]:.2g}" in text
+    assert "distance 39" in text and "distance 100" not in text  # clipped to the longest
+    broken = GradientFlow(0.0, np.arange(3), np.array([1.0, 2.0, np.inf]), np.ones(3),
+                          np.array([1.0, 0.5, 0.25]), np.full((3, 2), 0.5), 1.0)
+    assert "at distance 2: LSTM overflow (inf), forget path 1, RNN 0.25" in (
+        describe_gradient_flow(broken))
+    with pytest.raises(TypeError, match="GradientFlow"):
+        describe_gradient_flow("flow")
+    with pytest.raises(ValueError, match="distance must be >= 0"):
+        describe_gradient_flow(flow, distances=(-1,))

@@ -1,0 +1,43 @@
+// Accessibility repairs for markup the theme and the widget manager produce; tests/test_site.py
+// runs axe-core on every page to keep them effective.
+(function () {
+  function repair() {
+    // The search buttons show "Search Ctrl+K" but are labelled "Search": name them by their
+    // visible text instead, with the keyboard hint kept out of it.
+    document.querySelectorAll(".search-button-field[aria-label]").forEach(function (el) {
+      el.removeAttribute("aria-label");
+    });
+    document.querySelectorAll(".search-button__kbd-shortcut").forEach(function (el) {
+      el.setAttribute("aria-hidden", "true");
+    });
+    // The colour-mode button's icons carry <title>s that compete with its label "Color mode".
+    document.querySelectorAll(".theme-switch-button svg").forEach(function (svg) {
+      svg.removeAttribute("aria-labelledby");
+      svg.setAttribute("aria-hidden", "true");
+      svg.querySelectorAll("title").forEach(function (title) { title.remove(); });
+    });
+    // "Show code cell source" toggles: the visible text is the best name.
+    document.querySelectorAll("summary[aria-label]").forEach(function (el) {
+      el.removeAttribute("aria-label");
+    });
+    // docutils marks the bibliography role="list" without list items.
+    document.querySelectorAll('.citation-list[role="list"]').forEach(function (el) {
+      el.removeAttribute("role");
+    });
+    // Slider handles (role="slider") take the description of their widget as their name.
+    document.querySelectorAll(".widget-slider").forEach(function (slider) {
+      var label = slider.querySelector(".widget-label");
+      var handle = slider.querySelector(".noUi-handle");
+      if (label && handle && !handle.hasAttribute("aria-label")) {
+        handle.setAttribute("aria-label", label.textContent.trim());
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    repair();
+    // Widgets render, and the theme sets up tooltips, after this: repair again on changes.
+    new MutationObserver(repair).observe(document.body, {
+      childList: true, subtree: true, attributes: true, attributeFilter: ["aria-label"],
+    });
+  });
+})();
