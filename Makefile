@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 NODE_ASSETS := node_modules/.installed
+# One BLAS/OpenMP thread per process: the tests run on two workers on a two-core machine.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
 
 .PHONY: book book-offline test unit notebooks site-tests lint serve outputs clean benchmark
 
@@ -47,6 +50,10 @@ serve:
 # Re-execute the chapter notebooks and store the text outputs nbval compares.
 outputs: $(INSTALLED)
 	$(BIN)/python scripts/refresh_outputs.py
+
+# Build times, notebook execution, page weight, slider latency, BPTT against torch.
+benchmark: $(INSTALLED) $(NODE_ASSETS)
+	$(BIN)/python benchmarks/book.py
 
 clean:
 	rm -rf _build

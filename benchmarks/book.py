@@ -1,0 +1,187 @@
+"""Benchmark the book (a script, not a test): build times, notebook execution, page weight,
+slider latency in Chromium, and rnnbook's BPTT decomposition against torch autograd.
+
+Run: ``make benchmark`` or ``.venv/bin/python benchmarks/book.py [--runs 3]``. Prints medians
+of ``--runs`` runs as Markdown tables (the README quotes the latest output). Needs Chromium and
+``npm ci`` for the slider measurement; a cold build clears the execution cache, so this takes
+several minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "_build"
+SITE = BUILD / "html"
+PYTHON = sys.executable
+
+# One press of ArrowRight on a slider handle, then wait until the explorer's visible frame is a
+# different image (DOM) and until the next animation frame after that (paint).
+SLIDER_LATENCY_JS = """
+async ([explorerIndex, handleIndex]) => {
+  const explorer = document.querySelectorAll('.rnnbook-explorer')[explorerIndex];
+  const handle = explorer.querySelectorAll('.noUi-handle')[handleIndex];
+  const visible = () => [...explorer.querySelectorAll('img.rnnbook-frame')]
+      .find(img => img.offsetParent !== null)?.src;
+  const before = visible();
+  const max = Number(handle.getAttribute('aria-valuemax'));
+  const key = Number(handle.getAttribute('aria-valuenow')) >= max ? 'ArrowLeft' : 'ArrowRight';
+  handle.focus();
+  const start = performance.now();
+  handle.dispatchEvent(new KeyboardEvent('keydown', {key, bubbles: true}));
+  let dom = null;
+  while (performance.now() - start < 2000) {
+    if (visible() !== before) { dom = performance.now() - start; break; }
+    await new Promise(resolve => setTimeout(resolve, 0));
+  }
+  if (dom === null) return null;
+  await new Promise(resolve => requestAnimationFrame(resolve));
+  return [dom, performance.now() - start];
+}
+"""
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def build_times(runs: int) -> tuple[list[float], list[float]]:
+    """Return (cold build times, no-change rebuild times) in seconds."""
+    build = [PYTHON, "scripts/build_book.py"]
+    cold, warm = [], []
+    for _ in range(runs):
+        shutil.rmtree(BUILD, ignore_errors=True)
+        cold.append(timed(build))
+        warm.append(timed(build))
+    return cold, warm
+
+
+def notebook_times(runs: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {}
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        for _ in range(runs):
+            notebook = nbformat.read(path, as_version=4)
+            start = time.perf_counter()
+            NotebookClient(notebook, timeout=600, kernel_name="python3",
+                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            times.setdefault(path.name, []).append(time.perf_counter() - start)
+    return times
+
+
+def page_weights() -> dict[str, tuple[int, int]]:
+    """Return {page: (bytes, explorer frames)} for the chapter pages."""
+    return {page.name: (page.stat().st_size, len(re.findall(r"rnnbook-frame", page.read_text())))
+            for page in sorted((SITE / "book").glob("*.html"))}
+
+
+def slider_latencies(presses: int) -> dict[str, list[tuple[float, float]]]:
+    """Return {page: [(ms to new frame in the DOM, ms to the next paint), ...]}.
+
+    Measured on the offline copy of the site, so that no request leaves the machine.
+    """
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        print("Chromium not found: slider latency skipped", file=sys.stderr)
+        return {}
+    subprocess.run([PYTHON, "scripts/offline_site.py"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    handler = functools.partial(QuietHandler, directory=str(BUILD / "html-offline"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    results: dict[str, list[tuple[float, float]]] = {}
+
+    def route(request_route, request):
+        if request.url.startswith((base, "data:")):
+            request_route.continue_()
+        else:
+            request_route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium,
+                                             args=["--no-sandbox", "--disable-gpu"])
+        for page_file in sorted((SITE / "book").glob("ch*.html")):
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.route("**/*", route)
+            page.goto(f"{base}/book/{page_file.name}", wait_until="load")
+            page.wait_for_selector(".rnnbook-explorer img", state="attached", timeout=30_000)
+            samples = []
+            for explorer_index in range(page.locator(".rnnbook-explorer").count()):
+                explorer = page.locator(".rnnbook-explorer").nth(explorer_index)
+                explorer.scroll_into_view_if_needed()
+                for handle_index in range(explorer.locator(".noUi-handle").count()):
+                    for _ in range(presses):
+                        sample = page.evaluate(SLIDER_LATENCY_JS, [explorer_index, handle_index])
+                        if sample is not None:
+                            samples.append(tuple(sample))
+            results[page_file.name] = samples
+            page.close()
+        browser.close()
+    server.shutdown()
+    return results
+
+
+def median(values) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--presses", type=int, default=10, help="key presses per slider")
+    args = parser.parse_args()
+    load = os.getloadavg()[0]
+
+    cold, warm = build_times(args.runs)
+    print(f"## Book benchmark ({args.runs} runs, median; load average at start {load:.2f}, "
+          f"{os.cpu_count()} cores)\n")
+    print("| build | median s | runs |\n|---|---|---|")
+    print(f"| cold (cache cleared) | {median(cold):.1f} | {', '.join(f'{t:.1f}' for t in cold)} |")
+    print(f"| no-change rebuild | {median(warm):.1f} | {', '.join(f'{t:.1f}' for t in warm)} |\n")
+
+    print("| notebook | execution, median s |\n|---|---|")
+    for name, times in notebook_times(args.runs).items():
+        print(f"| {name} | {median(times):.1f} |")
+
+    latencies = slider_latencies(args.presses)
+    print("\n| page | size MB | explorer frames | slider: key to new frame, median ms | "
+          "to next paint, median ms |\n|---|---|---|---|---|")
+    for name, (size, frames) in page_weights().items():
+        samples = latencies.get(name, [])
+        dom = median([s[0] for s in samples])
+        paint = median([s[1] for s in samples])
+        print(f"| {name} | {size / 1e6:.2f} | {frames} | {dom:.1f} | {paint:.1f} |")
+
+    print("\n### BPTT decomposition against torch autograd (T = 1000 and 4000, n = 64)\n")
+    result = subprocess.run([PYTHON, "benchmarks/bptt_decomposition.py"], cwd=ROOT,
+                            capture_output=True, text=True, check=True)
+    print(result.stdout)
+
+
+if __name__ == "__main__":
+    main()
