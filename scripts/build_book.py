@@ -3,6 +3,8 @@
 jupyter-cache keys a notebook's cached outputs on its code cells only, so an edit under
 src/rnnbook/ would otherwise leave stale outputs on the pages. This script hashes the
 package's files and clears the execution cache when the hash differs from the last build's.
+It then executes the notebooks the table of contents lists that are not cached yet, in
+parallel (one process per core), into the same cache; jupyter-book finds them there.
 
 Usage: python scripts/build_book.py [extra jupyter-book arguments]
 """
@@ -10,6 +12,8 @@ Usage: python scripts/build_book.py [extra jupyter-book arguments]
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -45,9 +49,35 @@ def invalidate_stale_cache(package: Path = PACKAGE, cache: Path = CACHE,
     return stale
 
 
+def toc_notebooks(toc: Path = ROOT / "_toc.yml") -> list[Path]:
+    """Return the notebooks (.ipynb) that the table of contents lists."""
+    files = re.findall(r"^\s*-?\s*(?:file|root):\s*(\S+)", toc.read_text(), flags=re.M)
+    return [ROOT / f"{name}.ipynb" for name in files if (ROOT / f"{name}.ipynb").exists()]
+
+
+def execute_uncached(notebooks: list[Path], cache: Path = CACHE, timeout: int = 300) -> None:
+    """Execute the notebooks missing from the jupyter-cache at ``cache``, in parallel."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.executors import load_executor
+
+    project = get_cache(str(cache))
+    for notebook in notebooks:
+        project.add_nb_to_project(str(notebook))
+    wanted = {str(nb) for nb in notebooks}
+    pending = [record.uri for record in project.list_unexecuted() if record.uri in wanted]
+    if not pending:
+        return
+    print(f"Executing {len(pending)} notebook(s) on {os.cpu_count()} processes")
+    result = load_executor("local-parallel", project).run_and_cache(
+        filter_uris=pending, timeout=timeout, allow_errors=False)
+    if result.errored:
+        raise SystemExit(f"notebook execution failed: {result.errored}")
+
+
 def main(argv: list[str]) -> int:
     if invalidate_stale_cache():
         print("rnnbook's source changed since the last build: notebooks will be re-executed.")
+    execute_uncached(toc_notebooks())
     command = [sys.executable, "-m", "jupyter_book", "build", str(ROOT), "-W", "-n",
                "--keep-going", *argv]
     # jupyter-book 1.x has no `python -m jupyter_book`; call its console script beside python.
