@@ -36,6 +36,13 @@ def test_plot_truncation_returns_a_figure_with_both_panels(spectral_radius, wind
     np.testing.assert_array_equal(kept, np.arange(30 - window + 1, 31))
     assert f"window K = {window}" in right.get_title()
     assert ("outside the window" in texts(fig)) == (window < 30)
+    assert "0 at K = 30" in texts(fig)  # full BPTT's zero error is said, not dropped
+
+
+def test_plot_truncation_of_a_single_step():
+    fig = plot_truncation(profile(0.9, 1, T=1))
+    assert isinstance(fig, Figure)
+    assert "window K = 1" in fig.axes[1].get_title()
 
 
 def test_plot_truncation_marks_total_overflow():
@@ -45,6 +52,7 @@ def test_plot_truncation_marks_total_overflow():
     assert isinstance(fig, Figure)
     assert "overflow" in texts(fig)
     assert "error nan" in fig.axes[1].get_title()
+    assert "full BPTT" not in texts(fig)  # the full gradient overflowed too
 
 
 def test_plot_truncation_marks_partial_overflow_and_clips_off_scale_terms():

@@ -353,3 +353,114 @@ def truncation_error(
     full = bptt(params, x, y, loss, h0=h0, keep_terms=False, keep_chain=False)
     cut = bptt(params, x, y, loss, h0=h0, truncate=truncate, keep_terms=False, keep_chain=False)
     return {name: relative_error(cut.grads[name], full.grads[name]) for name in PARAMETER_NAMES}
+
+
+@dataclass(frozen=True)
+class TruncationProfile:
+    """The terms of dL/dW under full and truncated BPTT, and the error for every window.
+
+    Attributes
+    ----------
+    steps : ndarray of int, shape (T,)
+        Steps k = 1..T; term k of dL/dW is delta_k^T h_{k-1}.
+    full_norms : ndarray, shape (T,)
+        ||term k||_F under full BPTT.
+    truncated_norms : ndarray, shape (T,)
+        ||term k||_F of the gradient truncated at ``window``.
+    windows : ndarray of int, shape (T,)
+        Window lengths K = 1..T.
+    errors : ndarray, shape (T,)
+        Relative error of truncated dL/dW for each window K (``errors[K-1]``); 0 at K = T.
+    window : int
+        The window K of ``truncated_norms``.
+    error : float
+        ``errors[window - 1]``.
+    spectral_radius : float
+        rho(W) of the model.
+    activation : str
+    loss : str
+    """
+
+    steps: np.ndarray
+    full_norms: np.ndarray
+    truncated_norms: np.ndarray
+    windows: np.ndarray
+    errors: np.ndarray
+    window: int
+    error: float
+    spectral_radius: float
+    activation: str
+    loss: str
+
+
+def truncation_profile(
+    params: RNNParams, x, y, window: int, loss: str = "mse_last", *, h0=None
+) -> TruncationProfile:
+    """Return the :class:`TruncationProfile` of dL/dW for truncation windows K = 1..T.
+
+    Every window's gradient comes from :func:`bptt` with ``truncate=K`` (T + 1 backward passes
+    in all), so the errors hold for both losses.
+
+    Parameters
+    ----------
+    params, x, y, loss, h0
+        As in :func:`bptt`; x is (T, d) or (T, B, d).
+    window : int
+        The window K, 1 <= K <= T, whose terms are returned in ``truncated_norms``.
+    """
+    if isinstance(window, bool) or not isinstance(window, int | np.integer):
+        raise TypeError(f"window must be an integer, got {window!r}")
+    full = bptt(params, x, y, loss, h0=h0, keep_terms=False, keep_chain=False)
+    T = full.delta.shape[0]
+    if not 1 <= window <= T:
+        raise ValueError(f"window must lie in [1, T] = [1, {T}] for x of length T={T}, "
+                         f"got {window}")
+    errors = np.empty(T)
+    truncated_norms = full.W_term_norms
+    for K in range(1, T + 1):
+        cut = bptt(params, x, y, loss, h0=h0, truncate=K, keep_terms=False, keep_chain=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            errors[K - 1] = relative_error(cut.grads["W"], full.grads["W"])
+        if K == window:
+            truncated_norms = cut.W_term_norms
+    return TruncationProfile(
+        steps=np.arange(1, T + 1),
+        full_norms=full.W_term_norms,
+        truncated_norms=truncated_norms,
+        windows=np.arange(1, T + 1),
+        errors=errors,
+        window=int(window),
+        error=float(errors[window - 1]),
+        spectral_radius=float(np.max(np.abs(np.linalg.eigvals(params.W)))),
+        activation=params.activation,
+        loss=full.loss,
+    )
+
+
+def _short(value: float) -> str:
+    """Return a number with 2 significant digits, or 'inf'/'nan' (for text, not for tests)."""
+    return f"{value:.2g}" if np.isfinite(value) else str(value)
+
+
+def describe_truncation(profile: TruncationProfile) -> str:
+    """Return a short description of a :class:`TruncationProfile` (alt text of its figure)."""
+    if not isinstance(profile, TruncationProfile):
+        raise TypeError(f"expected a TruncationProfile, got {type(profile).__name__}")
+    T, K = len(profile.steps), profile.window
+    norms = profile.full_norms
+    largest = float(np.max(norms))  # inf or nan when the network overflows
+    if K == T:
+        cut = f"A window of {K} steps is full BPTT: it keeps every term."
+    elif profile.loss == "mse_last":
+        cut = (f"A window of {K} steps keeps terms {T - K + 1} to {T} and drops the {T - K} "
+               f"earlier ones.")
+    else:
+        cut = f"A window of {K} steps lets each loss term reach back {K} steps only."
+    return (
+        f"Norms of the {T} terms of dL/dW of an RNN (activation {profile.activation}, spectral "
+        f"radius {profile.spectral_radius:.2g}), on a log scale: the last term is "
+        f"{_short(float(norms[-1]))}, the first {_short(float(norms[0]))}, the largest "
+        f"{_short(largest)}. {cut} The truncated gradient's relative error is "
+        f"{_short(profile.error)}. A second panel shows that error for every window from 1 "
+        f"to {T}."
+    )
