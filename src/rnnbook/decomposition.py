@@ -434,3 +434,31 @@ def mlp_vs_rnn(
         spectral_radius=float(spectral_radius),
         activation=activation,
     )
+
+
+def _short(value: float) -> str:
+    return f"{value:.2g}" if np.isfinite(value) else "overflow (inf)"
+
+
+def describe_profile(profile: DistanceProfile, beyond: int = 10) -> str:
+    """Return a description of a :class:`DistanceProfile` in words and numbers (alt text).
+
+    Names the term norms at a few distances, the norm of the whole gradient, the share of the
+    term norms beyond distance ``beyond`` and the effective horizon.
+    """
+    if not isinstance(profile, DistanceProfile):
+        raise TypeError(f"describe_profile expects a DistanceProfile, got "
+                        f"{type(profile).__name__}")
+    if isinstance(beyond, bool) or not isinstance(beyond, int | np.integer) or beyond < 0:
+        raise ValueError(f"beyond must be a distance >= 0, got {beyond!r}")
+    T = profile.distance.size
+    picks = dict.fromkeys(d for d in (0, 5, 10, 20, T - 1) if d < T)
+    norms = ", ".join(f"{_short(profile.norms[d])} at distance {d}" for d in picks)
+    beyond = min(int(beyond), T - 1)
+    share = profile.far_share[beyond]
+    share_text = (f"terms farther than {beyond} make up {100 * share:.2g}% of the sum of term "
+                  f"norms" if np.isfinite(share) else "the share of far terms is undefined")
+    return (f"Norms of the terms of dL/dW against distance, {profile.activation} RNN with "
+            f"spectral radius {profile.spectral_radius:g} and T = {T}, on a log scale: "
+            f"{norms}. The whole gradient has norm {_short(profile.total_norm)}; {share_text}; "
+            f"effective horizon {profile.horizon} (terms above {profile.eps:g} of the largest).")
