@@ -11,13 +11,20 @@ training:
   disc of radius g for large n, so rho(W) ~ g, while sigma_max(W) ~ 2 g.
 
 None of them is a regulariser: they set where training starts, not a penalty it optimises.
+:func:`initial_gradient` measures what each does to the gradient at the start of training.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
+
+from rnnbook.activations import get_activation
+from rnnbook.jacobian import slopes, span_norms
+from rnnbook.rnn import RNNParams, forward
+from rnnbook.spectra import power_norms, spectral_norm, spectral_radius
 
 
 def _size(n: int) -> int:
@@ -130,3 +137,108 @@ def recurrent_init(name: str, n: int, scale: float = 1.0, *, seed: int = 0) -> n
         raise ValueError(f"unknown initialiser {name!r}; choose one of: "
                          f"{', '.join(sorted(INITIALIZERS))}")
     return INITIALIZERS[name](n, scale, seed)
+
+
+@dataclass(frozen=True)
+class InitialGradient:
+    """How far a gradient travels back in time through a freshly initialised RNN.
+
+    The network (:attr:`params`) has W from :func:`recurrent_init`, a one-dimensional input
+    with weights U ~ N(0, input_scale^2), zero bias, and h_0 = 0. It reads N(0, 1) noise
+    :attr:`x` for ``warmup + steps`` steps; the Jacobians are taken over the last ``steps``.
+
+    Attributes
+    ----------
+    name, activation : str
+        Initialiser and activation f.
+    scale : float
+        The initialiser's scale (gain, diagonal or g).
+    rho, sigma_max : float
+        Spectral radius and largest singular value of W.
+    power_norm : float
+        ||W^steps||: what the gradient would be in a linear RNN (f = identity).
+    norms : ndarray, shape (steps + 1,)
+        ``norms[d]`` = ||dh_T/dh_{T-d}|| for d = 0..steps, T = warmup + steps (norms[0] = 1).
+    mean_slope : float
+        Mean of f'(z_t) over the units and the last ``steps`` steps (ReLU: the share of
+        active units).
+    always_active : int
+        Units with f'(z_t) > 0 at every one of the last ``steps`` steps (all n for tanh).
+    state_norm : float
+        ||h_T||.
+    params : RNNParams
+        The network.
+    x : ndarray, shape (warmup + steps, 1)
+        Its input.
+    """
+
+    name: str
+    activation: str
+    scale: float
+    rho: float
+    sigma_max: float
+    power_norm: float
+    norms: np.ndarray
+    mean_slope: float
+    always_active: int
+    state_norm: float
+    params: RNNParams
+    x: np.ndarray
+
+    @property
+    def final_norm(self) -> float:
+        """||dh_T/dh_{T-steps}||: the gradient after the whole span."""
+        return float(self.norms[-1])
+
+
+def initial_gradient(name: str, activation: str, scale: float = 1.0, *, n: int = 32,
+                     steps: int = 50, warmup: int = 50, input_scale: float = 0.1,
+                     seed: int = 0) -> InitialGradient:
+    """Return the :class:`InitialGradient` of an RNN whose W comes from initialiser ``name``.
+
+    Parameters
+    ----------
+    name : str
+        ``orthogonal``, ``identity`` or ``gaussian`` (see :func:`recurrent_init`).
+    activation : str
+        ``tanh``, ``sigmoid``, ``relu`` or ``identity``.
+    scale : float
+        The initialiser's scale, > 0.
+    n : int
+        Hidden size.
+    steps : int
+        Length of the span over which the gradient is followed back, >= 1.
+    warmup : int
+        Steps run before the span, >= 0, so that the state is a typical one, not h_0 = 0.
+    input_scale : float
+        Standard deviation of the entries of U, > 0.
+    seed : int
+        Seeds W (``recurrent_init``) and U and the input (``default_rng([seed, 1])``).
+    """
+    get_activation(activation)
+    for label, value, low in (("steps", steps, 1), ("warmup", warmup, 0)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise TypeError(f"{label} must be an integer, got {type(value).__name__}")
+        if value < low:
+            raise ValueError(f"{label} must be >= {low}, got {value}")
+    input_scale = _scale("input_scale", input_scale)
+    W = recurrent_init(name, n, scale, seed=seed)
+    n = W.shape[0]
+    rng = np.random.default_rng([seed, 1])
+    params = RNNParams(U=rng.normal(0.0, input_scale, (n, 1)), W=W, b=np.zeros(n),
+                       V=np.zeros((1, n)), c=np.zeros(1), activation=activation)
+    x = rng.standard_normal((int(warmup) + int(steps), 1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        trajectory = forward(params, x)
+    window = slopes(params, trajectory)[int(warmup):]
+    norms = span_norms(window[:, :, None] * W)
+    return InitialGradient(
+        name=name, activation=activation, scale=float(scale),
+        rho=spectral_radius(W), sigma_max=spectral_norm(W),
+        power_norm=float(power_norms(W, int(steps))[-1]),
+        norms=norms,
+        mean_slope=float(np.mean(window)),
+        always_active=int(np.count_nonzero(np.all(window > 0, axis=0))),
+        state_norm=float(np.linalg.norm(trajectory.h[-1, 0])),
+        params=params, x=x,
+    )

@@ -1,6 +1,9 @@
-"""Figures of chapter 5: the cliff with and without clipping, and training runs with spikes."""
+"""Figures of chapter 5: the cliff with and without clipping, training runs with spikes, and
+the gradient at initialisation."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 from matplotlib import patheffects
@@ -10,6 +13,7 @@ from matplotlib.figure import Figure
 
 from rnnbook.cliff import CliffDescent, Descent
 from rnnbook.clipping_experiment import ClippingComparison
+from rnnbook.initializers import InitialGradient
 from rnnbook.plots.common import OVERFLOW_COLOR, new_figure, semilogy_with_overflow
 
 UNCLIPPED_COLOR = OVERFLOW_COLOR
@@ -147,4 +151,41 @@ def plot_clipping_comparison(comparison: ClippingComparison) -> Figure:
     right.set_ylabel(r"$\|g\|$ before clipping")
     right.set_title("gradient norm per step", fontsize=9)
     right.legend(loc="upper left", fontsize=7, framealpha=0.85)
+    return fig
+
+
+#: Colour and line style of each initialiser in :func:`plot_initial_gradients`.
+INIT_STYLES = {"orthogonal": ("#1b7837", "-"), "identity": ("#2166ac", "--"),
+               "gaussian": ("#b35806", "-.")}
+
+
+def plot_initial_gradients(results: Sequence[InitialGradient]) -> Figure:
+    """Return a figure with one panel per activation: ||dh_T/dh_{T-d}|| against d (log).
+
+    Parameters
+    ----------
+    results : sequence of InitialGradient
+        Any initialisers and activations; panels follow the order in which activations
+        first appear, one curve per result.
+    """
+    results = list(results)
+    if not results or not all(isinstance(r, InitialGradient) for r in results):
+        raise TypeError("results must be a non-empty sequence of InitialGradient")
+    activations = list(dict.fromkeys(r.activation for r in results))
+    fig, axes = new_figure(7.0, 2.9, ncols=len(activations))
+    axes = np.atleast_1d(axes)
+    for ax, activation in zip(axes, activations, strict=True):
+        for r in (r for r in results if r.activation == activation):
+            color, style = INIT_STYLES.get(r.name, ("0.3", ":"))
+            distance = np.arange(r.norms.size)
+            semilogy_with_overflow(
+                ax, distance, r.norms, color=color, linestyle=style, linewidth=1.6,
+                label=(f"{r.name} ({r.scale:g}): $\\rho$ = {r.rho:.2f}, "
+                       f"$\\sigma_{{\\max}}$ = {r.sigma_max:.2f}"),
+            )
+        ax.axhline(1.0, color="0.6", linewidth=0.8, zorder=0)
+        ax.set_xlabel("distance d (steps back)")
+        ax.set_title(f"{activation}", fontsize=9)
+        ax.legend(loc="lower left", fontsize=6.5, framealpha=0.85)
+    axes[0].set_ylabel(r"$\|\partial h_T / \partial h_{T-d}\|$")
     return fig
