@@ -499,6 +499,9 @@ def test_plot_eigen_and_products_draws_every_regime(activation, scale):
     left, right = fig.axes
     assert right.get_yscale() == "log" and len(right.lines) >= 3
     assert len(left.lines) >= 3  # circles and eigenvalues
+    labels = [tick.get_text() for tick in right.get_yticklabels()]
+    assert labels == ["10\u207b\u2074\u2070", "10\u207b\u00b2\u2070", "10\u2070",
+                      "10\u00b2\u2070", "10\u2074\u2070"]  # plain Unicode, no mathtext
 
 
 def test_plot_marks_overflow_and_clipping():

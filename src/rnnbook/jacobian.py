@@ -454,3 +454,151 @@ def saturation_example(
         max_slope=np.max(slopes(params, trajectory), axis=1), d=result.d, norms=result.norms,
         trajectory_bound=result.trajectory_bound, linear=power_norms(params.W, steps),
     )
+
+
+@dataclass(frozen=True)
+class AlternatingSaturation:
+    """A two-unit tanh RNN whose inputs saturate its units in turn.
+
+    W = a [[0, 1], [1, 0]] and the inputs are chosen so that z_t = (0, c) at odd t and (c, 0)
+    at even t, with tanh'(c) = ``slope``. Then every J_t has both eigenvalues of modulus
+    a sqrt(slope) (below 1 for the defaults), yet J_{t+1} J_t = a^2 diag(slope^2, 1) or
+    a^2 diag(1, slope^2): the products grow like a^t.
+
+    Attributes
+    ----------
+    weight : float
+        a = sigma_max(W) = rho(W).
+    slope : float
+        tanh'(c), the slope of the saturated unit.
+    params : RNNParams
+        The network (n = 2, d = 2, U = I, b = 0).
+    x : ndarray, shape (T, 2)
+        The inputs that produce the alternating pre-activations.
+    jacobians : ndarray, shape (T, 2, 2)
+        J_t = diag(tanh'(z_t)) W along the trajectory.
+    step_radii : ndarray, shape (T,)
+        rho(J_t) for t = 1..T.
+    norms : ndarray, shape (T + 1,)
+        ||J_T ... J_{T-d+1}|| for d = 0..T.
+    """
+
+    weight: float
+    slope: float
+    params: RNNParams
+    x: np.ndarray
+    jacobians: np.ndarray
+    step_radii: np.ndarray
+    norms: np.ndarray
+
+
+def alternating_saturation(weight: float = 1.5, slope: float = 0.1,
+                           steps: int = 40) -> AlternatingSaturation:
+    """Return the :class:`AlternatingSaturation` with W = weight [[0, 1], [1, 0]] over T steps.
+
+    Parameters
+    ----------
+    weight : float
+        a > 0, the off-diagonal entry of W.
+    slope : float
+        0 < slope <= 1, the value of tanh' at the saturated unit's pre-activation.
+    steps : int
+        T >= 2.
+    """
+    weight = _check_real("weight", weight, low=0.0, strict=True)
+    slope = _check_real("slope", slope, low=0.0, strict=True)
+    if slope > 1.0:
+        raise ValueError(f"slope must be at most 1 (the largest value of tanh'), got {slope:g}")
+    steps = _check_int("steps", steps, 2, 100_000)
+    c = float(np.arctanh(np.sqrt(1.0 - slope)))
+    W = weight * np.array([[0.0, 1.0], [1.0, 0.0]])
+    targets = np.array([[0.0, c] if t % 2 == 1 else [c, 0.0] for t in range(1, steps + 1)])
+    previous = np.vstack([np.zeros((1, 2)), np.tanh(targets[:-1])])  # h_0 = 0, h_1, ...
+    x = targets - previous @ W.T  # z_t = x_t + W h_{t-1}
+    params = RNNParams(U=np.eye(2), W=W, b=np.zeros(2), V=np.ones((1, 2)), c=np.zeros(1),
+                       activation="tanh")
+    J = step_jacobians(params, forward(params, x))
+    return AlternatingSaturation(
+        weight=weight, slope=slope, params=params, x=x, jacobians=J,
+        step_radii=np.array([spectral_radius(j) for j in J]), norms=span_norms(J),
+    )
+
+
+@dataclass(frozen=True)
+class BoundSurvey:
+    """Pascanu's bound checked on many random RNNs, one entry per instance.
+
+    Attributes
+    ----------
+    activation : ndarray, shape (N,), str
+    scale : ndarray, shape (N,)
+        g, the scale of W (entries N(0, g^2/n)).
+    n_hidden : ndarray, shape (N,), int
+    eta : ndarray, shape (N,)
+        gamma sigma_max(W), the one-step bound.
+    largest : ndarray, shape (N,)
+        max_d ||J_T ... J_{T-d+1}|| over d = 1..T (``inf`` beyond the float range).
+    final : ndarray, shape (N,)
+        ||J_T ... J_1||, the product over the whole sequence.
+    worst_ratio : ndarray, shape (N,)
+        max_d ||J_T ... J_{T-d+1}|| / (gamma sigma_max)^d: at most 1 when the bound holds.
+    steps : int
+        T.
+    """
+
+    activation: np.ndarray
+    scale: np.ndarray
+    n_hidden: np.ndarray
+    eta: np.ndarray
+    largest: np.ndarray
+    final: np.ndarray
+    worst_ratio: np.ndarray
+    steps: int
+
+
+def bound_survey(
+    activations: tuple[str, ...] = ("tanh", "sigmoid", "relu"),
+    scales: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0),
+    sizes: tuple[int, ...] = (4, 16, 32),
+    seeds: int = 5,
+    steps: int = 50,
+) -> BoundSurvey:
+    """Return the :class:`BoundSurvey` of every activation x scale x size x seed combination.
+
+    Each instance is ``RNNParams.random(2, n, 1, activation, recurrent_scale=g, seed=s)`` driven
+    by N(0, 1) inputs (seeded by ``1000 + s``) for ``steps`` steps from h_0 = 0; the ratio is
+    computed in the log domain, so it is exact even when the norms overflow.
+    """
+    if isinstance(activations, str) or not activations:
+        raise TypeError("activations must be a non-empty tuple of activation names")
+    scales = tuple(_check_real("scale", g, low=0.0, strict=True) for g in scales)
+    sizes = tuple(_check_int("size", n, 1, 4096) for n in sizes)
+    seeds = _check_int("seeds", seeds, 1, 10_000)
+    steps = _check_int("steps", steps, 1, 100_000)
+    if not scales or not sizes:
+        raise ValueError("scales and sizes must not be empty")
+    rows = []
+    for activation in activations:
+        gamma = get_activation(activation).gamma
+        for g in scales:
+            for n in sizes:
+                for s in range(seeds):
+                    params = RNNParams.random(2, n, 1, activation=activation,
+                                              recurrent_scale=g, seed=s)
+                    x = np.random.default_rng(1000 + s).normal(size=(steps, 2))
+                    J = step_jacobians(params, forward(params, x))
+                    mantissa, exponent = running_product_log2_norms(J[::-1])
+                    sigma = spectral_norm(params.W)
+                    with np.errstate(divide="ignore", over="ignore"):
+                        logs = np.log(mantissa) + exponent * np.log(2.0)
+                        log_ratio = logs[1:] - np.arange(1, steps + 1) * np.log(gamma * sigma)
+                        norms = np.exp(logs)
+                    rows.append((activation, g, n, gamma * sigma, norms[1:].max(), norms[-1],
+                                 float(np.exp(np.max(log_ratio)))))
+    columns = list(zip(*rows, strict=True))
+    return BoundSurvey(
+        activation=np.array(columns[0]), scale=np.array(columns[1], dtype=float),
+        n_hidden=np.array(columns[2], dtype=int), eta=np.array(columns[3], dtype=float),
+        largest=np.array(columns[4], dtype=float), final=np.array(columns[5], dtype=float),
+        worst_ratio=np.array(columns[6], dtype=float), steps=steps,
+    )

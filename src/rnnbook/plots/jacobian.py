@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from rnnbook.jacobian import EigenProducts, Saturation
 from rnnbook.plots.common import OVERFLOW_COLOR, new_figure, semilogy_with_overflow
@@ -33,7 +34,22 @@ def _log_ticks(ax: Axes, ylim: tuple[float, float]) -> None:
     every = 20 if high - low > 60 else 10 if high - low > 30 else 2
     ax.set_yticks([10.0**e for e in range(low, high + 1) if e % every == 0])
     ax.set_yticks([], minor=True)
+    ax.yaxis.set_major_formatter(FuncFormatter(_power_of_ten))
     ax.set_ylim(*ylim)
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076"
+                                             "\u2077\u2078\u2079")
+
+
+def _power_of_ten(value: float, position: int | None = None) -> str:
+    """Return a decade tick label such as 10\u207b\u00b2\u2070 in plain Unicode (no mathtext).
+
+    Mathtext is parsed again for every new figure, which made it the slowest part of drawing
+    an explorer frame; Unicode superscripts look the same and cost nothing.
+    """
+    exponent = int(round(np.log10(value))) if value > 0 else 0
+    return "10" + str(exponent).translate(_SUPERSCRIPT)
 
 
 def _reference_curve(ax: Axes, x: np.ndarray, y: np.ndarray, **style) -> None:
@@ -71,11 +87,11 @@ def plot_eigen_and_products(result: EigenProducts) -> Figure:
     fig, (left, right) = new_figure(ncols=2)
     _circle(left, 1.0, color="k", linewidth=1.0, label="unit circle")
     _circle(left, result.sigma_max, color="tab:orange", linestyle="--", linewidth=1.0,
-            label=r"radius $\sigma_{\max}(W)$")
+            label="radius \u03c3\u2098\u2090\u2093(W)")
     radius = max(1.0, result.sigma_max)
     if result.gamma != 1.0:
         _circle(left, 1.0 / result.gamma, color="tab:green", linestyle=":", linewidth=1.2,
-                label=r"radius $1/\gamma$")
+                label="radius 1/\u03b3")
         radius = max(radius, 1.0 / result.gamma)
     values = result.eigenvalues
     left.plot(values.real, values.imag, "o", color="tab:blue", markersize=3,
@@ -88,24 +104,31 @@ def plot_eigen_and_products(result: EigenProducts) -> Figure:
     left.axvline(0.0, color="0.85", linewidth=0.6, zorder=0)
     left.set_xlabel("Re")
     left.set_ylabel("Im")
-    left.set_title(f"W: $\\rho$ = {result.rho:.2f}, $\\sigma_{{\\max}}$ = "
+    # Per-frame titles and labels use Unicode, not mathtext: matplotlib caches parsed
+    # mathtext by the whole string, and a new number in it means a new (slow) parse.
+    left.set_title(f"W: \u03c1 = {result.rho:.2f}, \u03c3\u2098\u2090\u2093 = "
                    f"{result.sigma_max:.2f}", fontsize=9)
     left.legend(fontsize=7, loc="upper left", framealpha=0.8, handlelength=1.5)
 
     d = result.d
     _log_axes(right, PRODUCT_YLIM, d[-1])
     _reference_curve(right, d, result.bound, color="tab:orange", linestyle="--", linewidth=1.2,
-                     label=r"$(\gamma\sigma_{\max})^d$")
+                     label="(\u03b3\u03c3\u2098\u2090\u2093)\u1d48")
     _reference_curve(right, d, result.linear, color="0.6", linewidth=1.2,
-                     label=r"linear: $\|W^d\|$")
+                     label="linear: \u2016W\u1d48\u2016")
     semilogy_with_overflow(right, d, result.norms, ylim=PRODUCT_YLIM, color="k", linewidth=1.6,
                            label=r"$\|J_T\cdots J_{T-d+1}\|$")
     _note_below(right, d, result.norms, PRODUCT_YLIM[0], "product")
     _log_ticks(right, PRODUCT_YLIM)
     right.set_xlabel("steps back d")
-    right.set_title(f"{result.activation} ($\\gamma$ = {result.gamma:g}), g = {result.scale:g}"
+    right.set_title(f"{result.activation} (\u03b3 = {result.gamma:g}), g = {result.scale:g}"
                     f": at d = {d[-1]}, {_format(result.norms[-1])}", fontsize=9)
     right.legend(fontsize=7, loc="best", framealpha=0.8, handlelength=1.5)
+    # Fixed positions instead of constrained layout: the axes stay in place from one explorer
+    # frame to the next, and drawing is several times faster.
+    fig.set_layout_engine("none")
+    left.set_position((0.06, 0.16, 0.36, 0.74))
+    right.set_position((0.56, 0.16, 0.42, 0.74))
     return fig
 
 
@@ -119,11 +142,11 @@ def plot_nonnormal_transient(result: NonnormalTransient) -> Figure:
     ylim = (1e-8, float(min(max(top, 10.0), 1e30)))
     _log_axes(ax, ylim, k[-1])
     _reference_curve(ax, k, result.normal, color="0.5", linewidth=1.4,
-                     label=r"normal $\rho I$: $\|W^k\| = \rho^k$")
-    kind = "non-normal" if result.shear != 0 else "the same normal matrix"
+                     label="normal \u03c1I:\n\u2016W\u1d4f\u2016 = \u03c1\u1d4f")
+    kind = "non-normal" if result.shear != 0 else "normal"
     semilogy_with_overflow(ax, k, result.nonnormal, ylim=ylim, color="k", linewidth=1.6,
-                           label=f"{kind}, shear {result.shear:g} "
-                                 f"($\\sigma_{{\\max}}$ = {result.sigma_max:.2f})")
+                           label=f"shear {result.shear:g}: {kind}\n"
+                                 f"(\u2016W\u2016 = {result.sigma_max:.2f})")
     if np.isfinite(result.peak_height) and result.peak_step > 0:
         ax.plot([result.peak_step], [result.peak_height], "o", color=OVERFLOW_COLOR,
                 markersize=5)
@@ -132,15 +155,24 @@ def plot_nonnormal_transient(result: NonnormalTransient) -> Figure:
                     xytext=(6, 5), fontsize=8, color=OVERFLOW_COLOR, va="bottom")
     if result.below_one_step is not None:
         ax.axvline(result.below_one_step, color="0.6", linestyle=":", linewidth=1.0)
-        ax.text(result.below_one_step, 0.04, f" below 1 from k = {result.below_one_step}",
+        right_half = result.below_one_step > 0.6 * k[-1]  # keep the text inside the axes
+        ax.text(result.below_one_step, 0.04,
+                f"below 1 from k = {result.below_one_step} " if right_half
+                else f" below 1 from k = {result.below_one_step}",
+                ha="right" if right_half else "left",
                 transform=ax.get_xaxis_transform(), fontsize=8, color="0.3")
-    _note_below(ax, k, result.normal, ylim[0], r"$\rho^k$")
+    _note_below(ax, k, result.normal, ylim[0], "\u03c1\u1d4f")
     _log_ticks(ax, ylim)
     ax.set_xlabel("power k")
-    ax.set_ylabel(r"$\|W^k\|$")
+    ax.set_ylabel("\u2016W\u1d4f\u2016")
     growth = "different growth" if result.shear != 0 else "no shear, no transient"
     ax.set_title(f"same eigenvalues (all {result.rho:g}, n = {result.n}): {growth}", fontsize=9)
-    ax.legend(fontsize=8, loc="upper right", framealpha=0.8)
+    # Outside the axes (a curve may pass through any corner of them), at a fixed place, so
+    # that the axes do not move from one explorer frame to the next.
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+              frameon=False)
+    fig.set_layout_engine("none")
+    ax.set_position((0.1, 0.17, 0.64, 0.73))
     return fig
 
 
@@ -202,9 +234,9 @@ def alt_eigen_and_products(params: dict, result: EigenProducts) -> str:
     return (
         f"Left: the {result.eigenvalues.size} eigenvalues of W with scale {result.scale:g} in "
         f"the complex plane, spectral radius {result.rho:.2f}, largest singular value "
-        f"{result.sigma_max:.2f}, drawn with the unit circle. Right: for a {result.activation} "
-        f"RNN, the norm of the Jacobian product over d steps on a log scale, "
-        f"{_format(result.norms[-1])} at d = {result.d[-1]}, below the bound "
+        f"{result.sigma_max:.2f}, drawn with the unit circle. Right: for the RNN with "
+        f"activation {result.activation}, the norm of the Jacobian product over d steps on a "
+        f"log scale, {_format(result.norms[-1])} at d = {result.d[-1]}, at most the bound "
         f"({result.gamma:g} x {result.sigma_max:.2f})^d."
     )
 
