@@ -489,3 +489,28 @@ def forget_bias_gradient_flow(
         forget_gates=traj.f[:, 0].copy(),
         recurrent_scale=scale,
     )
+
+
+def _norm_text(value: float) -> str:
+    return "overflow (inf)" if not np.isfinite(value) else f"{value:.2g}"
+
+
+def describe_gradient_flow(result: GradientFlow, distances: tuple[int, ...] = (10, 50)) -> str:
+    """Return a one-paragraph description of a :class:`GradientFlow` (alt text of its figure).
+
+    It names the forget-gate bias, the scale g, the mean forget gate and, at each of
+    ``distances`` (clipped to the longest available) and at the longest distance, the LSTM's
+    ||dc_T/dc_k||, the forget-gate path and the vanilla RNN's ||dh_T/dh_k||.
+    """
+    if not isinstance(result, GradientFlow):
+        raise TypeError(f"expected a GradientFlow, got {type(result).__name__}")
+    longest = int(result.distance.max())
+    picks = sorted({min(check_count("distance", d, 0), longest) for d in distances} | {longest})
+    parts = [
+        f"at distance {d}: LSTM {_norm_text(result.lstm[d])}, forget path "
+        f"{_norm_text(result.forget_path[d])}, RNN {_norm_text(result.rnn[d])}"
+        for d in picks
+    ]
+    return (f"Gradient norms against distance T - k on a log scale, forget-gate bias "
+            f"{result.forget_bias:+g}, recurrent scale g = {result.recurrent_scale:g}, mean "
+            f"forget gate {result.mean_forget:.2f}; " + "; ".join(parts) + ".")
