@@ -11,7 +11,8 @@ from step k to step T is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from typing import ClassVar, Self
 
 import numpy as np
 
@@ -46,6 +47,93 @@ def finite_array(name: str, value, ndim: int) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return array
+
+
+@dataclass(frozen=True, eq=False)
+class GatedParams:
+    """Weights of a gated layer, one block per gate stacked in torch's order.
+
+    Subclasses name their gates in ``GATES``; ``U`` is (k n, d), ``W`` is (k n, n) and ``b`` is
+    (k n,) for k gates and hidden size n (taken from W's columns).
+    """
+
+    U: np.ndarray
+    W: np.ndarray
+    b: np.ndarray
+
+    GATES: ClassVar[tuple[str, ...]] = ()
+    KIND: ClassVar[str] = "gated"
+
+    def expected_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Return the shape every field must have, given W's columns and U's columns."""
+        n, k = self.W.shape[1], len(self.GATES)
+        return {"U": (k * n, self.U.shape[1]), "W": (k * n, n), "b": (k * n,)}
+
+    def __post_init__(self) -> None:
+        for name in ("U", "W"):
+            object.__setattr__(self, name, finite_array(name, getattr(self, name), 2))
+        expected = self.expected_shapes()
+        for name, shape in expected.items():
+            if name not in ("U", "W"):
+                array = finite_array(name, getattr(self, name), len(shape))
+                object.__setattr__(self, name, array)
+        n, d = self.W.shape[1], self.U.shape[1]
+        for name, shape in expected.items():
+            if getattr(self, name).shape != shape or n == 0 or d == 0:
+                shapes = ", ".join(f"{k}{getattr(self, k).shape}" for k in expected)
+                raise ValueError(
+                    f"{name} has shape {getattr(self, name).shape}, expected {shape} (hidden size "
+                    f"n={n} taken from W's columns; {len(self.GATES)} gate blocks "
+                    f"{'/'.join(self.GATES)}); got {shapes}"
+                )
+
+    @property
+    def n_input(self) -> int:
+        """Input size d."""
+        return self.U.shape[1]
+
+    @property
+    def n_hidden(self) -> int:
+        """Hidden size n."""
+        return self.W.shape[1]
+
+    def gate(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return ``(U_k, W_k, b_k)``, shapes (n, d), (n, n), (n,), of gate ``name``."""
+        if name not in self.GATES:
+            raise ValueError(f"unknown {self.KIND} gate {name!r}; choose one of {self.GATES}")
+        n, index = self.n_hidden, self.GATES.index(name)
+        block = slice(index * n, (index + 1) * n)
+        return self.U[block], self.W[block], self.b[block]
+
+    def replace(self, **changes) -> Self:
+        """Return a copy with some fields replaced (validated like a new instance)."""
+        names = [field.name for field in fields(self)]
+        unknown = set(changes) - set(names)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field(s) {sorted(unknown)}; "
+                            f"fields are {', '.join(names)}")
+        return replace(self, **changes)
+
+    @classmethod
+    def _random_blocks(
+        cls, n_input, n_hidden, recurrent_scale, seed, *, gate: str, bias_name: str, bias
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.random.Generator]:
+        """Return ``(U, W, b, rng)`` drawn as the subclasses' ``random`` documents.
+
+        Entries of U have standard deviation 1/sqrt(d), of W recurrent_scale/sqrt(n), of b 0.1;
+        ``bias`` (the argument called ``bias_name``) is added to ``gate``'s bias block.
+        """
+        d = check_count("n_input", n_input)
+        n = check_count("n_hidden", n_hidden)
+        scale = check_real("recurrent_scale", recurrent_scale)
+        bias = check_real(bias_name, bias)
+        k, index = len(cls.GATES), cls.GATES.index(gate)
+        rng = np.random.default_rng(seed)
+        b = rng.normal(0.0, 0.1, k * n)
+        b[index * n:(index + 1) * n] += bias
+        U = rng.normal(0.0, 1.0 / np.sqrt(d), (k * n, d))
+        W = rng.normal(0.0, scale / np.sqrt(n), (k * n, n))
+        return U, W, b, rng
 
 
 def batched(name: str, value, width: int, ndim_single: int) -> tuple[np.ndarray, bool]:

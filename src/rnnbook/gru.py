@@ -33,15 +33,15 @@ with q_t = W_n h_{t-1} + b_hn. When z_t is near 1 the state is copied and the gr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from rnnbook.gates import (
+    GatedParams,
     SpanJacobians,
     batched,
     check_count,
-    check_real,
-    finite_array,
     gate_path_products,
     initial_state,
     sigmoid,
@@ -55,7 +55,7 @@ GRU_GATES = ("r", "z", "n")
 
 
 @dataclass(frozen=True, eq=False)
-class GRUParams:
+class GRUParams(GatedParams):
     """Weights of one GRU layer in torch's convention, blocks stacked as (r, z, n).
 
     Attributes
@@ -70,41 +70,14 @@ class GRUParams:
         The candidate's recurrent bias, inside r_t * (W_n h_{t-1} + b_hn).
     """
 
-    U: np.ndarray
-    W: np.ndarray
-    b: np.ndarray
     b_hn: np.ndarray
 
-    def __post_init__(self) -> None:
-        for name, ndim in (("U", 2), ("W", 2), ("b", 1), ("b_hn", 1)):
-            object.__setattr__(self, name, finite_array(name, getattr(self, name), ndim))
-        n = self.W.shape[1]
-        expected = {"U": (3 * n, self.U.shape[1]), "W": (3 * n, n), "b": (3 * n,), "b_hn": (n,)}
-        for name, shape in expected.items():
-            if getattr(self, name).shape != shape or n == 0 or self.U.shape[1] == 0:
-                shapes = ", ".join(f"{k}{getattr(self, k).shape}" for k in expected)
-                raise ValueError(
-                    f"{name} has shape {getattr(self, name).shape}, expected {shape} (hidden size "
-                    f"n={n} taken from W's columns; three gate blocks); got {shapes}"
-                )
+    GATES: ClassVar[tuple[str, ...]] = GRU_GATES
+    KIND: ClassVar[str] = "GRU"
 
-    @property
-    def n_input(self) -> int:
-        """Input size d."""
-        return self.U.shape[1]
-
-    @property
-    def n_hidden(self) -> int:
-        """Hidden size n."""
-        return self.W.shape[1]
-
-    def gate(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return ``(U_k, W_k, b_k)``, shapes (n, d), (n, n), (n,), of gate ``name`` (r/z/n)."""
-        if name not in GRU_GATES:
-            raise ValueError(f"unknown GRU gate {name!r}; choose one of {GRU_GATES}")
-        n = self.n_hidden
-        block = slice(GRU_GATES.index(name) * n, (GRU_GATES.index(name) + 1) * n)
-        return self.U[block], self.W[block], self.b[block]
+    def expected_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Return the shape every field must have; b_hn is (n,)."""
+        return {**super().expected_shapes(), "b_hn": (self.W.shape[1],)}
 
     @classmethod
     def random(
@@ -122,29 +95,9 @@ class GRUParams:
         biases 0.1; ``update_bias`` is added to b_z (a positive value keeps z_t near 1, so the
         state is copied).
         """
-        d = check_count("n_input", n_input)
-        n = check_count("n_hidden", n_hidden)
-        scale = check_real("recurrent_scale", recurrent_scale)
-        update_bias = check_real("update_bias", update_bias)
-        rng = np.random.default_rng(seed)
-        b = rng.normal(0.0, 0.1, 3 * n)
-        b[n:2 * n] += update_bias
-        return cls(
-            U=rng.normal(0.0, 1.0 / np.sqrt(d), (3 * n, d)),
-            W=rng.normal(0.0, scale / np.sqrt(n), (3 * n, n)),
-            b=b,
-            b_hn=rng.normal(0.0, 0.1, n),
-        )
-
-    def replace(self, **changes) -> GRUParams:
-        """Return a copy with some of U, W, b, b_hn replaced."""
-        fields = {"U": self.U, "W": self.W, "b": self.b, "b_hn": self.b_hn}
-        unknown = set(changes) - set(fields)
-        if unknown:
-            raise TypeError(f"GRUParams has no field(s) {sorted(unknown)}; "
-                            "fields are U, W, b, b_hn")
-        fields.update(changes)
-        return GRUParams(**fields)
+        U, W, b, rng = cls._random_blocks(n_input, n_hidden, recurrent_scale, seed, gate="z",
+                                          bias_name="update_bias", bias=update_bias)
+        return cls(U=U, W=W, b=b, b_hn=rng.normal(0.0, 0.1, W.shape[1]))
 
 
 @dataclass(frozen=True, eq=False)

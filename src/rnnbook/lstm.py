@@ -32,15 +32,16 @@ h_k = o_k * tanh(c_k) and every later step follow) comes from the Jacobians of t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from rnnbook.gates import (
+    GatedParams,
     SpanJacobians,
     batched,
     check_count,
     check_real,
-    finite_array,
     gate_path_products,
     initial_state,
     sigmoid,
@@ -54,7 +55,7 @@ LSTM_GATES = ("i", "f", "g", "o")
 
 
 @dataclass(frozen=True, eq=False)
-class LSTMParams:
+class LSTMParams(GatedParams):
     """Weights of one LSTM layer, blocks stacked in torch's order (i, f, g, o).
 
     Attributes
@@ -67,40 +68,8 @@ class LSTMParams:
         Bias [b_i; b_f; b_g; b_o] (torch ``bias_ih_l0 + bias_hh_l0``).
     """
 
-    U: np.ndarray
-    W: np.ndarray
-    b: np.ndarray
-
-    def __post_init__(self) -> None:
-        for name, ndim in (("U", 2), ("W", 2), ("b", 1)):
-            object.__setattr__(self, name, finite_array(name, getattr(self, name), ndim))
-        n = self.W.shape[1]
-        expected = {"U": (4 * n, self.U.shape[1]), "W": (4 * n, n), "b": (4 * n,)}
-        for name, shape in expected.items():
-            if getattr(self, name).shape != shape or n == 0 or self.U.shape[1] == 0:
-                shapes = ", ".join(f"{k}{getattr(self, k).shape}" for k in expected)
-                raise ValueError(
-                    f"{name} has shape {getattr(self, name).shape}, expected {shape} (hidden size "
-                    f"n={n} taken from W's columns; four gate blocks); got {shapes}"
-                )
-
-    @property
-    def n_input(self) -> int:
-        """Input size d."""
-        return self.U.shape[1]
-
-    @property
-    def n_hidden(self) -> int:
-        """Hidden (and cell) size n."""
-        return self.W.shape[1]
-
-    def gate(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return ``(U_k, W_k, b_k)``, shapes (n, d), (n, n), (n,), of gate ``name`` (i/f/g/o)."""
-        if name not in LSTM_GATES:
-            raise ValueError(f"unknown LSTM gate {name!r}; choose one of {LSTM_GATES}")
-        n = self.n_hidden
-        block = slice(LSTM_GATES.index(name) * n, (LSTM_GATES.index(name) + 1) * n)
-        return self.U[block], self.W[block], self.b[block]
+    GATES: ClassVar[tuple[str, ...]] = LSTM_GATES
+    KIND: ClassVar[str] = "LSTM"
 
     @classmethod
     def random(
@@ -118,27 +87,9 @@ class LSTMParams:
         biases 0.1; ``forget_bias`` is added to the forget-gate block b_f (Jozefowicz et al.
         2015 recommend 1).
         """
-        d = check_count("n_input", n_input)
-        n = check_count("n_hidden", n_hidden)
-        scale = check_real("recurrent_scale", recurrent_scale)
-        forget_bias = check_real("forget_bias", forget_bias)
-        rng = np.random.default_rng(seed)
-        b = rng.normal(0.0, 0.1, 4 * n)
-        b[n:2 * n] += forget_bias
-        return cls(
-            U=rng.normal(0.0, 1.0 / np.sqrt(d), (4 * n, d)),
-            W=rng.normal(0.0, scale / np.sqrt(n), (4 * n, n)),
-            b=b,
-        )
-
-    def replace(self, **changes) -> LSTMParams:
-        """Return a copy with some of U, W, b replaced."""
-        fields = {"U": self.U, "W": self.W, "b": self.b}
-        unknown = set(changes) - set(fields)
-        if unknown:
-            raise TypeError(f"LSTMParams has no field(s) {sorted(unknown)}; fields are U, W, b")
-        fields.update(changes)
-        return LSTMParams(**fields)
+        U, W, b, _ = cls._random_blocks(n_input, n_hidden, recurrent_scale, seed, gate="f",
+                                        bias_name="forget_bias", bias=forget_bias)
+        return cls(U=U, W=W, b=b)
 
 
 @dataclass(frozen=True, eq=False)
