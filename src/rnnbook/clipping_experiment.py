@@ -21,9 +21,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.resources
-import json
-import platform
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,7 +30,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from rnnbook import records
 from rnnbook.initializers import orthogonal
+from rnnbook.records import data_path, load_record, software_versions, write_record
 
 if TYPE_CHECKING:
     import torch
@@ -362,13 +361,6 @@ def _float32_list(values: np.ndarray) -> list[float]:
     return [float(str(np.float32(v))) for v in values]
 
 
-def _versions() -> dict:
-    import torch
-
-    return {"python": platform.python_version(), "numpy": np.__version__,
-            "torch": torch.__version__}
-
-
 def run_experiment(seeds: Sequence[int] = DEFAULT_SEEDS, config: ExperimentConfig | None = None,
                    command: str = "") -> dict:
     """Return the JSON-ready record of every seed trained without and with clipping.
@@ -391,7 +383,7 @@ def run_experiment(seeds: Sequence[int] = DEFAULT_SEEDS, config: ExperimentConfi
                        "training loss and gradient norm before clipping, without and with "
                        "gradient-norm clipping. Written by rnnbook.clipping_experiment.",
         "command": command,
-        "versions": _versions(),
+        "versions": software_versions(),
         "config": dataclasses.asdict(config),
         "seeds": seeds,
         "summary": [_summary_row(run) for run in runs],
@@ -405,14 +397,7 @@ def run_experiment(seeds: Sequence[int] = DEFAULT_SEEDS, config: ExperimentConfi
 
 def dump_record(record: dict) -> str:
     """Return the record as JSON text with one line per key, summary row and run."""
-    parts = []
-    for key, value in record.items():
-        if key in ("runs", "summary") and isinstance(value, list):
-            rows = ",\n  ".join(json.dumps(row) for row in value)
-            parts.append(f" {json.dumps(key)}: [\n  {rows}\n ]")
-        else:
-            parts.append(f" {json.dumps(key)}: {json.dumps(value)}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    return records.dump_record(record, ("runs", "summary"))
 
 
 def results_from_record(record: dict) -> ClippingResults:
@@ -440,18 +425,12 @@ def results_from_record(record: dict) -> ClippingResults:
 
 def load_clipping_runs() -> ClippingResults:
     """Return the stored :class:`ClippingResults` from ``rnnbook/data/clipping_runs.json``."""
-    resource = importlib.resources.files("rnnbook").joinpath("data", DATA_FILE)
-    if not resource.is_file():
-        raise FileNotFoundError(
-            f"{DATA_FILE} is missing from the rnnbook package; regenerate it with "
-            "`python -m rnnbook.clipping_experiment`"
-        )
-    return results_from_record(json.loads(resource.read_text(encoding="utf-8")))
+    return results_from_record(load_record(DATA_FILE, "python -m rnnbook.clipping_experiment"))
 
 
 def default_output() -> Path:
     """Return the path of the data file inside the (editable) source tree."""
-    return Path(__file__).resolve().parent / "data" / DATA_FILE
+    return data_path(DATA_FILE)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -466,8 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = ExperimentConfig(steps=args.steps)
     command = " ".join(["python -m rnnbook.clipping_experiment", *argv])
     record = run_experiment(args.seeds, config, command=command)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(dump_record(record), encoding="utf-8")
+    write_record(args.output, dump_record(record))
     for row in record["summary"]:
         clip = "none" if row["threshold"] is None else f"{row['threshold']:g}"
         print(f"seed {row['seed']} clip {clip:>4}: {row['spikes']:2d} spikes, final loss "

@@ -26,10 +26,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.resources
-import json
 import math
-import platform
 import sys
 import time
 from collections.abc import Sequence
@@ -39,8 +36,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rnnbook import records
 from rnnbook.decomposition import distance_decomposition, far_share
 from rnnbook.gates import check_count, check_real
+from rnnbook.records import data_path, load_record, software_versions, write_record
 from rnnbook.rnn import RNNParams, from_torch
 from rnnbook.tasks import copy_lag, get_task
 from rnnbook.training import TrainingConfig, TrainingRun, make_model, train
@@ -457,11 +456,6 @@ class LagResults:
         return None
 
 
-def _versions() -> dict:
-    return {"python": platform.python_version(), "numpy": np.__version__,
-            "torch": torch.__version__}
-
-
 def _summary_row(row: LagSummary) -> dict:
     return {"lag": row.lag, "runs": row.runs, "successes": row.successes, "learned": row.learned,
             "median_final": round(row.median_final, 5), "best_final": round(row.best_final, 5),
@@ -506,7 +500,7 @@ def run_experiment(
     spec = get_task("copy_lag")
     results = LagResults(config=config, runs=tuple(runs), reference=reference,
                          success_mse=spec.success_mse, baseline_mse=spec.baseline_mse,
-                         versions=_versions(), command=command,
+                         versions=software_versions(), command=command,
                          elapsed_total=time.perf_counter() - started,
                          cpu_total=time.process_time() - cpu_started)
     return {
@@ -531,14 +525,7 @@ def run_experiment(
 
 def dump_record(record: dict) -> str:
     """Return the record as JSON text with one line per key, summary row and run."""
-    parts = []
-    for key, value in record.items():
-        if key in ("runs", "summary") and isinstance(value, list):
-            rows = ",\n  ".join(json.dumps(row) for row in value)
-            parts.append(f" {json.dumps(key)}: [\n  {rows}\n ]")
-        else:
-            parts.append(f" {json.dumps(key)}: {json.dumps(value)}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    return records.dump_record(record, ("runs", "summary"))
 
 
 def results_from_record(record: dict) -> LagResults:
@@ -581,16 +568,12 @@ def results_from_record(record: dict) -> LagResults:
 
 def load_lag_runs() -> LagResults:
     """Return the stored :class:`LagResults` from ``rnnbook/data/lag_runs.json``."""
-    resource = importlib.resources.files("rnnbook").joinpath("data", DATA_FILE)
-    if not resource.is_file():
-        raise FileNotFoundError(f"{DATA_FILE} is missing from the rnnbook package; regenerate "
-                                "it with `python -m rnnbook.lag_experiment`")
-    return results_from_record(json.loads(resource.read_text(encoding="utf-8")))
+    return results_from_record(load_record(DATA_FILE, "python -m rnnbook.lag_experiment"))
 
 
 def default_output() -> Path:
     """Return the path of the data file inside the (editable) source tree."""
-    return Path(__file__).resolve().parent / "data" / DATA_FILE
+    return data_path(DATA_FILE)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -611,8 +594,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"({'success' if run.success else 'failure'}, {run.elapsed:.0f} s)", flush=True)
 
     record = run_experiment(args.lags, args.seeds, config, command=command, progress=report)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(dump_record(record), encoding="utf-8")
+    write_record(args.output, dump_record(record))
     print(f"wrote {args.output} ({record['elapsed_total']:.0f} s wall, "
           f"{record['cpu_total']:.0f} s CPU)")
     return 0

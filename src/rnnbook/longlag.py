@@ -25,11 +25,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.resources
-import json
 import math
 import multiprocessing
-import platform
 import sys
 import time
 from collections.abc import Sequence
@@ -38,7 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnbook import records
 from rnnbook.gates import check_count
+from rnnbook.records import data_path, load_record, software_versions, write_record
 from rnnbook.tasks import get_task
 from rnnbook.training import MODELS, TrainingConfig, TrainingRun, train
 
@@ -210,13 +209,6 @@ def run_from_record(record: dict) -> TrainingRun:
                        numpy_version=str(record["numpy_version"]), **curves)
 
 
-def _versions() -> dict:
-    import torch
-
-    return {"python": platform.python_version(), "numpy": np.__version__,
-            "torch": torch.__version__}
-
-
 def _cost(config: TrainingConfig) -> float:
     # Rough relative cost, to start the longest runs first (the unfused tanh RNN is the slowest).
     return config.T * config.steps * {"rnn": 3.0, "lstm": 1.0, "gru": 2.2}[config.model]
@@ -288,7 +280,7 @@ def run_experiment(
                        "initialisation, float32, one torch thread per run. Written by "
                        "rnnbook.longlag.",
         "command": command,
-        "versions": _versions(),
+        "versions": software_versions(),
         "models": models,
         "lengths": sorted({c.T for c in configs}),
         "seeds": sorted({c.seed for c in configs}),
@@ -325,11 +317,7 @@ def results_from_record(record: dict) -> LongLagResults:
 
 def load_results() -> LongLagResults:
     """Return the stored :class:`LongLagResults` from ``rnnbook/data/adding_runs.json``."""
-    resource = importlib.resources.files("rnnbook").joinpath("data", DATA_FILE)
-    if not resource.is_file():
-        raise FileNotFoundError(f"{DATA_FILE} is missing from the rnnbook package; regenerate "
-                                "it with `python -m rnnbook.longlag`")
-    return results_from_record(json.loads(resource.read_text(encoding="utf-8")))
+    return results_from_record(load_record(DATA_FILE, "python -m rnnbook.longlag"))
 
 
 def reference_runs(results: LongLagResults) -> tuple[TrainingRun, ...]:
@@ -419,19 +407,12 @@ def format_table(rows: Sequence[dict]) -> str:
 
 def dump_record(record: dict) -> str:
     """Return the record as JSON text: one line per top-level key and per run."""
-    parts = []
-    for key, value in record.items():
-        if key in ("runs", "reference") and isinstance(value, list):
-            rows = ",\n  ".join(json.dumps(row, allow_nan=False) for row in value)
-            parts.append(f" {json.dumps(key)}: [\n  {rows}\n ]")
-        else:
-            parts.append(f" {json.dumps(key)}: {json.dumps(value, allow_nan=False)}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    return records.dump_record(record, ("runs", "reference"), allow_nan=False)
 
 
 def default_output() -> Path:
     """Return the path of the data file inside the (editable) source tree."""
-    return Path(__file__).resolve().parent / "data" / DATA_FILE
+    return data_path(DATA_FILE)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -458,8 +439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configs = grid_configs(lengths, seeds, base=BASE_CONFIG.replace(steps=steps))
     command = " ".join(["python -m rnnbook.longlag", *argv])
     record = run_experiment(configs, workers=args.workers, command=command)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(dump_record(record), encoding="utf-8")
+    write_record(output, dump_record(record))
     print(format_table(results_table(results_from_record(record))))
     print(f"grid wall time {record['wall_seconds']:.0f} s with {args.workers} worker(s); "
           f"wrote {output}")

@@ -32,8 +32,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import importlib.resources
-import json
 import os
 import platform
 import sys
@@ -43,7 +41,9 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnbook import records
 from rnnbook.gates import check_count
+from rnnbook.records import data_path, load_record, software_versions, write_record
 from rnnbook.training import StepTiming, measure_step_time
 
 DATA_FILE = "speed.json"
@@ -180,13 +180,6 @@ class BenchmarkConfig:
                 for model in self.models]
 
 
-def _versions() -> dict:
-    import torch
-
-    return {"python": platform.python_version(), "numpy": np.__version__,
-            "torch": torch.__version__}
-
-
 def _cpu_name() -> str:
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as info:
@@ -248,7 +241,7 @@ def run_benchmark(config: BenchmarkConfig | None = None, command: str = "") -> d
                        "path allowed (fused) or switched off. Written by rnnbook.speed.",
         "command": command,
         "created": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%MZ"),
-        "versions": _versions(),
+        "versions": software_versions(),
         "machine": machine_info(),
         "load_average": {"before": before, "after": _load_average()},
         "config": {key: list(value) if isinstance(value, tuple) else value
@@ -372,11 +365,7 @@ def results_from_record(record: dict) -> SpeedResults:
 
 def load_speed() -> SpeedResults:
     """Return the stored :class:`SpeedResults` from ``rnnbook/data/speed.json``."""
-    resource = importlib.resources.files("rnnbook").joinpath("data", DATA_FILE)
-    if not resource.is_file():
-        raise FileNotFoundError(f"{DATA_FILE} is missing from the rnnbook package; regenerate "
-                                "it with `python -m rnnbook.speed`")
-    return results_from_record(json.loads(resource.read_text(encoding="utf-8")))
+    return results_from_record(load_record(DATA_FILE, "python -m rnnbook.speed"))
 
 
 def speed_table(results: SpeedResults) -> list[dict]:
@@ -424,19 +413,12 @@ def format_speed_table(rows: list[dict]) -> str:
 
 def dump_record(record: dict) -> str:
     """Return the record as JSON text with one line per key and per timing."""
-    parts = []
-    for key, value in record.items():
-        if key == "timings" and isinstance(value, list):
-            rows = ",\n  ".join(json.dumps(row) for row in value)
-            parts.append(f" {json.dumps(key)}: [\n  {rows}\n ]")
-        else:
-            parts.append(f" {json.dumps(key)}: {json.dumps(value)}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    return records.dump_record(record, ("timings",))
 
 
 def default_output() -> Path:
     """Return the path of the data file inside the (editable) source tree."""
-    return Path(__file__).resolve().parent / "data" / DATA_FILE
+    return data_path(DATA_FILE)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -458,8 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              threads=args.threads)
     command = " ".join(["python -m rnnbook.speed", *argv])
     record = run_benchmark(config, command=command)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(dump_record(record), encoding="utf-8")
+    write_record(args.output, dump_record(record))
     print(format_speed_table(speed_table(results_from_record(record))))
     print(f"load average before {record['load_average']['before']}, after "
           f"{record['load_average']['after']}")
