@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from rnnbook.checks import check_positive
 from rnnbook.clipping import clip_by_norm
 
 #: Pascanu et al. (2013): 50 steps from x_0 = 0.5 to the target sigma(x_50) = 0.7.
@@ -230,14 +231,6 @@ class Descent:
         return float(self.step_lengths.max()) if self.step_lengths.size else 0.0
 
 
-def _positive(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value}")
-    return float(value)
-
-
 def descend(start: tuple[float, float], learning_rate: float, steps: int,
             threshold: float | None = None) -> Descent:
     """Return the :class:`Descent` of gradient descent on the cliff loss from ``start``.
@@ -257,9 +250,9 @@ def descend(start: tuple[float, float], learning_rate: float, steps: int,
     threshold : float or None
         The clipping threshold (> 0), or None for no clipping.
     """
-    learning_rate = _positive("learning_rate", learning_rate)
+    learning_rate = check_positive("learning_rate", learning_rate)
     if threshold is not None:
-        threshold = _positive("threshold", threshold)
+        threshold = check_positive("threshold", threshold)
     steps = _check_steps(steps)
     point = np.asarray(start, dtype=np.float64)
     if point.shape != (2,) or not np.all(np.isfinite(point)):

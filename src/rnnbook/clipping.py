@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from rnnbook.checks import check_positive
+
 #: torch.nn.utils.clip_grad_norm_ divides by (total_norm + 1e-6); this is the default eps.
 TORCH_EPS = 1e-6
 
@@ -111,15 +113,6 @@ def global_norm(grads: Gradients) -> float:
     return _norm(_arrays(grads))
 
 
-def _positive(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value}")
-    return value
-
-
 def clip_by_norm(grads: Gradients, threshold: float, *, eps: float = TORCH_EPS) -> Clipped:
     """Return the gradients rescaled so that their global norm is at most ``threshold``.
 
@@ -147,7 +140,7 @@ def clip_by_norm(grads: Gradients, threshold: float, *, eps: float = TORCH_EPS) 
     TypeError, ValueError
         If a gradient is not numeric or not finite, or ``threshold`` is not > 0, or ``eps`` < 0.
     """
-    threshold = _positive("threshold", threshold)
+    threshold = check_positive("threshold", threshold)
     if isinstance(eps, bool) or not isinstance(eps, int | float | np.integer | np.floating):
         raise TypeError(f"eps must be a number, got {type(eps).__name__}")
     if not np.isfinite(eps) or eps < 0:
@@ -182,7 +175,7 @@ def clip_by_value(grads: Gradients, clip_value: float) -> Clipped:
         The clipped gradient generally points in a different direction (see
         :func:`cosine_similarity`).
     """
-    clip_value = _positive("clip_value", clip_value)
+    clip_value = check_positive("clip_value", clip_value)
     arrays = _arrays(grads)
     clamped = [np.clip(a, -clip_value, clip_value) for a in arrays]
     return Clipped(

@@ -17,36 +17,9 @@ from typing import ClassVar, Self
 import numpy as np
 
 from rnnbook.activations import get_activation
+from rnnbook.checks import check_count, check_real, finite_array
 
 sigmoid = get_activation("sigmoid").f
-
-
-def check_count(name: str, value, minimum: int = 1) -> int:
-    """Return ``value`` as an int, or raise if it is not an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def check_real(name: str, value) -> float:
-    """Return ``value`` as a float, or raise if it is not a finite real number."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return float(value)
-
-
-def finite_array(name: str, value, ndim: int) -> np.ndarray:
-    """Return ``value`` as a float64 array with ``ndim`` axes and no NaN/inf, or raise."""
-    array = np.asarray(value, dtype=np.float64)
-    if array.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return array
 
 
 @dataclass(frozen=True, eq=False)

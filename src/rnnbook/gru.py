@@ -37,11 +37,11 @@ from typing import ClassVar
 
 import numpy as np
 
+from rnnbook.checks import check_count
 from rnnbook.gates import (
     GatedParams,
     SpanJacobians,
     batched,
-    check_count,
     gate_path_products,
     initial_state,
     sigmoid,

@@ -22,26 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook.activations import get_activation
+from rnnbook.checks import check_count, check_positive
 from rnnbook.jacobian import slopes, span_norms
 from rnnbook.rnn import RNNParams, forward
 from rnnbook.spectra import power_norms, spectral_norm, spectral_radius
-
-
-def _size(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer):
-        raise TypeError(f"n must be an integer, got {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
-    return int(n)
-
-
-def _scale(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value}")
-    return value
 
 
 def orthogonal(n: int, gain: float = 1.0, *, seed: int = 0) -> np.ndarray:
@@ -60,7 +44,7 @@ def orthogonal(n: int, gain: float = 1.0, *, seed: int = 0) -> np.ndarray:
     seed : int
         Seed of ``numpy.random.default_rng`` for A.
     """
-    n, gain = _size(n), _scale("gain", gain)
+    n, gain = check_count("n", n), check_positive("gain", gain)
     a = np.random.default_rng(seed).standard_normal((n, n))
     q, r = np.linalg.qr(a)
     signs = np.sign(np.diag(r))
@@ -78,7 +62,7 @@ def identity(n: int, scale: float = 1.0) -> np.ndarray:
     scale : float
         The diagonal value, > 0 (1 for the IRNN; Le et al. also try smaller values).
     """
-    return _scale("scale", scale) * np.eye(_size(n))
+    return check_positive("scale", scale) * np.eye(check_count("n", n))
 
 
 def scaled_gaussian(n: int, g: float = 1.0, *, seed: int = 0) -> np.ndarray:
@@ -95,7 +79,7 @@ def scaled_gaussian(n: int, g: float = 1.0, *, seed: int = 0) -> np.ndarray:
     seed : int
         Seed of ``numpy.random.default_rng``.
     """
-    n, g = _size(n), _scale("g", g)
+    n, g = check_count("n", n), check_positive("g", g)
     return np.random.default_rng(seed).normal(0.0, g / np.sqrt(n), (n, n))
 
 
@@ -216,12 +200,9 @@ def initial_gradient(name: str, activation: str, scale: float = 1.0, *, n: int =
         Seeds W (``recurrent_init``) and U and the input (``default_rng([seed, 1])``).
     """
     get_activation(activation)
-    for label, value, low in (("steps", steps, 1), ("warmup", warmup, 0)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise TypeError(f"{label} must be an integer, got {type(value).__name__}")
-        if value < low:
-            raise ValueError(f"{label} must be >= {low}, got {value}")
-    input_scale = _scale("input_scale", input_scale)
+    check_count("steps", steps)
+    check_count("warmup", warmup, 0)
+    input_scale = check_positive("input_scale", input_scale)
     W = recurrent_init(name, n, scale, seed=seed)
     n = W.shape[0]
     rng = np.random.default_rng([seed, 1])

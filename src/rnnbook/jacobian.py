@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook.activations import get_activation
+from rnnbook.checks import check_count, check_real
 from rnnbook.rnn import RNNParams, Trajectory, forward
 from rnnbook.spectra import (
     eigenvalues,
@@ -52,32 +53,13 @@ def _check_pair(params, trajectory) -> None:
                          f"{params.n_hidden}) for hidden size n={params.n_hidden}")
 
 
-def _check_int(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
-    return int(value)
-
-
-def _check_real(name: str, value, *, low: float | None = None, strict: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if low is not None and (value <= low if strict else value < low):
-        raise ValueError(f"{name} must be {'>' if strict else '>='} {low:g}, got {value:g}")
-    return value
-
-
 def slopes(params: RNNParams, trajectory: Trajectory, batch: int = 0) -> np.ndarray:
     """Return f'(z_t) for t = 1..T, shape (T, n): the diagonals of D_t for one batch element.
 
     Where the forward pass overflowed to NaN the slope is NaN (never a silent 0).
     """
     _check_pair(params, trajectory)
-    batch = _check_int("batch", batch, 0, trajectory.z.shape[1] - 1)
+    batch = check_count("batch", batch, 0, trajectory.z.shape[1] - 1)
     z = trajectory.z[:, batch]
     with np.errstate(invalid="ignore", over="ignore"):
         d = get_activation(params.activation).df(z)
@@ -117,8 +99,8 @@ def span_product(jacobians, t: int, k: int) -> np.ndarray:
     """
     stack = _check_stack(jacobians)
     T, n = stack.shape[0], stack.shape[1]
-    t = _check_int("t", t, 0, T)
-    k = _check_int("k", k, 0, t)
+    t = check_count("t", t, 0, T)
+    k = check_count("k", k, 0, t)
     product = np.eye(n)
     with np.errstate(over="ignore", invalid="ignore"):
         for j in range(t, k, -1):
@@ -164,8 +146,8 @@ def span_norm(jacobians, t: int, k: int) -> float:
     Same overflow handling as :func:`span_norms` (``inf`` beyond the float range).
     """
     stack = _check_stack(jacobians)
-    t = _check_int("t", t, 0, stack.shape[0])
-    k = _check_int("k", k, 0, t)
+    t = check_count("t", t, 0, stack.shape[0])
+    k = check_count("k", k, 0, t)
     return float(span_norms(stack[k:t])[-1])
 
 
@@ -180,8 +162,8 @@ def net_jacobian(params: RNNParams, trajectory: Trajectory, t: int, k: int,
     """Return dz_t/dz_k = W D_{t-1} W D_{t-2} ... W D_k, shape (n, n), for 1 <= k <= t <= T."""
     _check_pair(params, trajectory)
     T = trajectory.z.shape[0]
-    t = _check_int("t", t, 1, T)
-    k = _check_int("k", k, 1, t)
+    t = check_count("t", t, 1, T)
+    k = check_count("k", k, 1, t)
     K = net_jacobians(params, trajectory, batch)
     product = np.eye(params.n_hidden)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -270,7 +252,7 @@ def pascanu_bound(W, activation: str, steps: int) -> np.ndarray:
     An upper bound on ||J_t ... J_{t-d+1}|| for every trajectory of an RNN with these
     recurrent weights, since ||diag(f'(z))|| <= gamma and the norm is submultiplicative.
     """
-    steps = _check_int("steps", steps, 0, 10**9)
+    steps = check_count("steps", steps, 0, 10**9)
     eta = pascanu_condition(W, activation).eta
     with np.errstate(over="ignore", under="ignore"):
         return eta ** np.arange(steps + 1, dtype=float)
@@ -381,9 +363,9 @@ def eigen_and_products(
     seed : int
         Seeds the weights; the inputs use ``seed + 1``.
     """
-    scale = _check_real("scale", scale, low=0.0)
-    input_scale = _check_real("input_scale", input_scale, low=0.0)
-    steps = _check_int("steps", steps, 1, 100_000)
+    scale = check_real("scale", scale, low=0.0)
+    input_scale = check_real("input_scale", input_scale, low=0.0)
+    steps = check_count("steps", steps, 1, 100_000)
     params = RNNParams.random(n_input, n_hidden, 1, activation=activation,
                               recurrent_scale=scale, seed=seed)
     x = np.random.default_rng(seed + 1).normal(0.0, input_scale, (steps, n_input))
@@ -440,9 +422,9 @@ def saturation_example(
     W is a random Gaussian matrix rescaled to spectral radius ``rho``; every unit gets bias
     ``bias``; the inputs are N(0, 1) (one input channel, seeded by ``seed + 1``).
     """
-    rho = _check_real("rho", rho, low=0.0, strict=True)
-    bias = _check_real("bias", bias)
-    steps = _check_int("steps", steps, 1, 100_000)
+    rho = check_real("rho", rho, low=0.0, strict=True)
+    bias = check_real("bias", bias)
+    steps = check_count("steps", steps, 1, 100_000)
     base = RNNParams.random(1, n_hidden, 1, activation="tanh", seed=seed)
     params = base.replace(W=rescale_to_spectral_radius(base.W, rho),
                           b=np.full(n_hidden, bias))
@@ -505,11 +487,11 @@ def alternating_saturation(weight: float = 1.5, slope: float = 0.1,
     steps : int
         T >= 2.
     """
-    weight = _check_real("weight", weight, low=0.0, strict=True)
-    slope = _check_real("slope", slope, low=0.0, strict=True)
+    weight = check_real("weight", weight, low=0.0, strict=True)
+    slope = check_real("slope", slope, low=0.0, strict=True)
     if slope > 1.0:
         raise ValueError(f"slope must be at most 1 (the largest value of tanh'), got {slope:g}")
-    steps = _check_int("steps", steps, 2, 100_000)
+    steps = check_count("steps", steps, 2, 100_000)
     c = float(np.arctanh(np.sqrt(1.0 - slope)))
     W = weight * np.array([[0.0, 1.0], [1.0, 0.0]])
     targets = np.array([[0.0, c] if t % 2 == 1 else [c, 0.0] for t in range(1, steps + 1)])
@@ -571,10 +553,10 @@ def bound_survey(
     """
     if isinstance(activations, str) or not activations:
         raise TypeError("activations must be a non-empty tuple of activation names")
-    scales = tuple(_check_real("scale", g, low=0.0, strict=True) for g in scales)
-    sizes = tuple(_check_int("size", n, 1, 4096) for n in sizes)
-    seeds = _check_int("seeds", seeds, 1, 10_000)
-    steps = _check_int("steps", steps, 1, 100_000)
+    scales = tuple(check_real("scale", g, low=0.0, strict=True) for g in scales)
+    sizes = tuple(check_count("size", n, 1, 4096) for n in sizes)
+    seeds = check_count("seeds", seeds, 1, 10_000)
+    steps = check_count("steps", steps, 1, 100_000)
     if not scales or not sizes:
         raise ValueError("scales and sizes must not be empty")
     rows = []

@@ -37,8 +37,8 @@ import numpy as np
 import torch
 
 from rnnbook import records
+from rnnbook.checks import check_count, check_real
 from rnnbook.decomposition import distance_decomposition, far_share
-from rnnbook.gates import check_count, check_real
 from rnnbook.records import data_path, load_record, software_versions, write_record
 from rnnbook.rnn import RNNParams, from_torch
 from rnnbook.tasks import copy_lag, get_task

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnbook import records
-from rnnbook.gates import check_count
+from rnnbook.checks import check_count
 from rnnbook.records import data_path, load_record, software_versions, write_record
 from rnnbook.tasks import get_task
 from rnnbook.training import MODELS, TrainingConfig, TrainingRun, train

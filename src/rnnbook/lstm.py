@@ -36,12 +36,11 @@ from typing import ClassVar
 
 import numpy as np
 
+from rnnbook.checks import check_count, check_real
 from rnnbook.gates import (
     GatedParams,
     SpanJacobians,
     batched,
-    check_count,
-    check_real,
     gate_path_products,
     initial_state,
     sigmoid,

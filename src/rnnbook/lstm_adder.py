@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.gates import check_real
+from rnnbook.checks import check_real
 from rnnbook.lstm import LSTMParams, lstm_forward
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnbook.checks import check_count, check_real
+
 
 def _square(name: str, value) -> np.ndarray:
     if isinstance(value, str) or value is None:
@@ -29,26 +31,6 @@ def _square(name: str, value) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return array
-
-
-def _positive_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _real(name: str, value, *, low: float | None = None, strict_low: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if low is not None and (value <= low if strict_low else value < low):
-        relation = ">" if strict_low else ">="
-        raise ValueError(f"{name} must be {relation} {low:g}, got {value:g}")
-    return value
 
 
 def eigenvalues(W) -> np.ndarray:
@@ -85,7 +67,7 @@ def rescale_to_spectral_radius(W, rho: float) -> np.ndarray:
         If ``rho`` is negative or W is nilpotent (rho(W) = 0, no multiple reaches ``rho`` > 0).
     """
     W = _square("W", W)
-    rho = _real("rho", rho, low=0.0)
+    rho = check_real("rho", rho, low=0.0)
     current = spectral_radius(W)
     if current == 0.0:
         if rho == 0.0:
@@ -104,7 +86,7 @@ def rescale_to_spectral_norm(W, sigma: float) -> np.ndarray:
         If ``sigma`` is negative or W is the zero matrix while ``sigma`` > 0.
     """
     W = _square("W", W)
-    sigma = _real("sigma", sigma, low=0.0)
+    sigma = check_real("sigma", sigma, low=0.0)
     current = spectral_norm(W)
     if current == 0.0:
         if sigma == 0.0:
@@ -173,7 +155,7 @@ def power_norms(W, k_max: int) -> np.ndarray:
     an intermediate W^k is not representable.
     """
     W = _square("W", W)
-    k_max = _positive_int("k_max", k_max, minimum=0)
+    k_max = check_count("k_max", k_max, minimum=0)
     factors = np.broadcast_to(W, (k_max, *W.shape))
     return _norms(*running_product_log2_norms(factors))
 
@@ -185,7 +167,7 @@ def gelfand_sequence(W, k_max: int) -> np.ndarray:
     in the log domain, so it stays finite even when ||W^k|| itself overflows.
     """
     W = _square("W", W)
-    k_max = _positive_int("k_max", k_max)
+    k_max = check_count("k_max", k_max)
     factors = np.broadcast_to(W, (k_max, *W.shape))
     logs = _logs(*running_product_log2_norms(factors))[1:]
     return np.exp(logs / np.arange(1, k_max + 1))
@@ -193,8 +175,8 @@ def gelfand_sequence(W, k_max: int) -> np.ndarray:
 
 def gaussian_matrix(n: int, g: float, seed: int = 0) -> np.ndarray:
     """Return an (n, n) matrix with independent N(0, g^2 / n) entries."""
-    n = _positive_int("n", n)
-    g = _real("g", g, low=0.0)
+    n = check_count("n", n)
+    g = check_real("g", g, low=0.0)
     rng = np.random.default_rng(seed)
     return rng.normal(0.0, g / np.sqrt(n), (n, n))
 
@@ -250,9 +232,9 @@ def shear_matrix(rho: float, shear: float, n: int = 2) -> np.ndarray:
     so for 0 < rho < 1 the corner k shear rho^(k-1) peaks near k = 1 / ln(1/rho) at about
     shear / (e rho ln(1/rho)): ``rho`` sets when the transient peaks, ``shear`` how high.
     """
-    rho = _real("rho", rho)
-    shear = _real("shear", shear)
-    n = _positive_int("n", n)
+    rho = check_real("rho", rho)
+    shear = check_real("shear", shear)
+    n = check_count("n", n)
     return rho * np.eye(n) + shear * np.eye(n, k=1)
 
 
@@ -323,7 +305,7 @@ def nonnormal_transient(rho: float, shear: float, n: int = 2, steps: int = 200
         K, the largest power.
     """
     W = shear_matrix(rho, shear, n)
-    steps = _positive_int("steps", steps)
+    steps = check_count("steps", steps)
     k = np.arange(steps + 1)
     with np.errstate(over="ignore", under="ignore"):
         normal = np.abs(rho) ** k.astype(float)

@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnbook import records
-from rnnbook.gates import check_count
+from rnnbook.checks import check_choice, check_count
 from rnnbook.records import data_path, load_record, software_versions, write_record
 from rnnbook.training import StepTiming, measure_step_time
 
@@ -52,14 +52,6 @@ BLOCKS = {"rnn": 1, "gru": 3, "lstm": 4}
 RECORD_KEYS = ("description", "command", "created", "versions", "machine", "load_average",
                "config", "timings")
 TIMING_KEYS = ("model", "hidden", "fused", "seconds", "cpu_seconds")
-
-
-def _model(model) -> str:
-    if not isinstance(model, str):
-        raise TypeError(f"model must be a string, got {type(model).__name__}")
-    if model not in BLOCKS:
-        raise ValueError(f"unknown model {model!r}; choose one of {tuple(BLOCKS)}")
-    return model
 
 
 @dataclass(frozen=True)
@@ -111,7 +103,7 @@ def recurrent_flops(model: str, n_input: int, hidden: int, *, T: int = 100,
     batch : int
         Sequences per batch B.
     """
-    k = BLOCKS[_model(model)]
+    k = BLOCKS[check_choice("model", model, tuple(BLOCKS))]
     d, n = check_count("n_input", n_input), check_count("hidden", hidden)
     T, B = check_count("T", T), check_count("batch", batch)
     forward = 2 * k * n * (d + n) * T * B
@@ -166,7 +158,7 @@ class BenchmarkConfig:
         for hidden in self.hiddens:
             check_count("hiddens entry", hidden)
         for model in self.models:
-            _model(model)
+            check_choice("model", model, tuple(BLOCKS))
         for fused in self.fused:
             if not isinstance(fused, bool):
                 raise TypeError(f"fused entries must be bools, got {fused!r}")

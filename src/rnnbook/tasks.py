@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnnbook.gates import check_count
+from rnnbook.checks import check_count
 
 
 class Batch(NamedTuple):

@@ -24,20 +24,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rnnbook.gates import check_count, check_real
+from rnnbook.checks import check_choice, check_count, check_real
 from rnnbook.tasks import Batch, get_task, make_batch
 
 MODELS = ("rnn", "lstm", "gru")
 OPTIMIZERS = ("adam", "sgd")
 _LAYERS = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
-
-
-def _choice(name: str, value, options: tuple[str, ...]) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
-    if value not in options:
-        raise ValueError(f"unknown {name} {value!r}; choose one of {options}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -93,8 +85,8 @@ class TrainingConfig:
     forget_bias: float | None = None
 
     def __post_init__(self) -> None:
-        _choice("model", self.model, MODELS)
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_choice("model", self.model, MODELS)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
         spec = get_task(self.task)
         check_count("T", self.T, 2 if spec.name == "adding" else 1)
         for name in ("hidden", "steps", "batch", "eval_batch", "eval_every"):
@@ -129,7 +121,7 @@ class SequenceModel(torch.nn.Module):
 
     def __init__(self, kind: str, n_input: int, hidden: int) -> None:
         super().__init__()
-        self.kind = _choice("model", kind, MODELS)
+        self.kind = check_choice("model", kind, MODELS)
         self.recurrent = _LAYERS[kind](n_input, hidden)
         self.readout = torch.nn.Linear(hidden, 1)
 
@@ -147,7 +139,7 @@ def make_model(kind: str, n_input: int, hidden: int, *,
     the one of ``bias_hh_l0`` to zero, so the forget gate starts at sigmoid(forget_bias) plus
     the input and recurrent terms.
     """
-    _choice("model", kind, MODELS)
+    check_choice("model", kind, MODELS)
     n_input = check_count("n_input", n_input)
     hidden = check_count("hidden", hidden)
     model = SequenceModel(kind, n_input, hidden)
@@ -419,7 +411,7 @@ def measure_step_time(
     (``torch.backends.mkldnn.enabled = False``) for the measurement, so that all three run the
     same unfused way.
     """
-    _choice("model", model, MODELS)
+    check_choice("model", model, MODELS)
     for name, value, minimum in (("hidden", hidden, 1), ("T", T, 1), ("batch", batch, 1),
                                  ("n_input", n_input, 1), ("repeats", repeats, 1),
                                  ("steps_per_repeat", steps_per_repeat, 1),

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.gates import check_count, check_real, gate_path_products
+from rnnbook.checks import check_count, check_real
+from rnnbook.gates import gate_path_products
 from rnnbook.gru import GRUParams, gru_forward, gru_jacobian
 from rnnbook.jacobian import span_norms, step_jacobians
 from rnnbook.rnn import RNNParams, forward
