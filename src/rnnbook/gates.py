@@ -17,7 +17,7 @@ from typing import ClassVar, Self
 import numpy as np
 
 from rnnbook.activations import get_activation
-from rnnbook.checks import check_count, check_real, finite_array
+from rnnbook.checks import batched, check_count, check_real, finite_array
 
 sigmoid = get_activation("sigmoid").f
 
@@ -107,30 +107,6 @@ class GatedParams:
         U = rng.normal(0.0, 1.0 / np.sqrt(d), (k * n, d))
         W = rng.normal(0.0, scale / np.sqrt(n), (k * n, n))
         return U, W, b, rng
-
-
-def batched(name: str, value, width: int, ndim_single: int) -> tuple[np.ndarray, bool]:
-    """Return ``value`` with a batch axis before its last axis, and whether one was added.
-
-    ``ndim_single`` is the number of axes without a batch (1 for a state ``(n,)``, 2 for a
-    sequence ``(T, d)``); with a batch the array has one more (``(B, n)``, ``(T, B, d)``).
-    """
-    array = np.asarray(value, dtype=np.float64)
-    if array.ndim == ndim_single:
-        array = np.expand_dims(array, ndim_single - 1)
-        added = True
-    elif array.ndim == ndim_single + 1:
-        added = False
-    else:
-        raise ValueError(f"{name} must have {ndim_single} or {ndim_single + 1} dimensions, "
-                         f"got shape {array.shape}")
-    if array.shape[-1] != width:
-        raise ValueError(f"{name} has shape {array.shape}: its last axis must have size {width}")
-    if 0 in array.shape:
-        raise ValueError(f"{name} has an empty axis: shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return array, added
 
 
 def initial_state(name: str, value, batch: int, width: int) -> np.ndarray:

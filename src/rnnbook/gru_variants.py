@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.gates import batched, initial_state, sigmoid
+from rnnbook.checks import batched
+from rnnbook.gates import initial_state, sigmoid
 from rnnbook.gru import GRUParams, gru_cell
 
 CONVENTIONS = ("torch", "cho", "chung")

@@ -36,11 +36,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from rnnbook.checks import check_count, check_real
+from rnnbook.checks import batched, check_count, check_real
 from rnnbook.gates import (
     GatedParams,
     SpanJacobians,
-    batched,
     gate_path_products,
     initial_state,
     sigmoid,

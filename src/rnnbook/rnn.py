@@ -13,17 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook.activations import get_activation
+from rnnbook.checks import batched, finite_array
 
 TORCH_ACTIVATIONS = ("tanh", "relu")
-
-
-def _matrix(name: str, value, ndim: int) -> np.ndarray:
-    array = np.asarray(value, dtype=np.float64)
-    if array.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return array
 
 
 @dataclass(frozen=True)
@@ -56,7 +48,7 @@ class RNNParams:
     def __post_init__(self) -> None:
         get_activation(self.activation)
         for name, ndim in (("U", 2), ("W", 2), ("b", 1), ("V", 2), ("c", 1)):
-            object.__setattr__(self, name, _matrix(name, getattr(self, name), ndim))
+            object.__setattr__(self, name, finite_array(name, getattr(self, name), ndim))
         n = self.W.shape[0]
         expected = {
             "W": (n, n),
@@ -158,26 +150,6 @@ def count_params(n_input: int, n_hidden: int, n_output: int) -> int:
     return n * d + n * n + n + m * n + m
 
 
-def _as_batch(name: str, array, width: int, ndim_single: int) -> tuple[np.ndarray, bool]:
-    """Return ``array`` with a batch axis at position ``ndim_single - 1``, and if one was added."""
-    array = np.asarray(array, dtype=np.float64)
-    if array.ndim == ndim_single:
-        array = np.expand_dims(array, ndim_single - 1)
-        added = True
-    elif array.ndim == ndim_single + 1:
-        added = False
-    else:
-        raise ValueError(
-            f"{name} must have {ndim_single} or {ndim_single + 1} dimensions, got shape "
-            f"{array.shape}"
-        )
-    if array.shape[-1] != width:
-        raise ValueError(f"{name} has shape {array.shape}: its last axis must have size {width}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return array, added
-
-
 def forward(params: RNNParams, x, h0=None) -> Trajectory:
     """Run the RNN over a sequence and return the :class:`Trajectory`.
 
@@ -199,12 +171,12 @@ def forward(params: RNNParams, x, h0=None) -> Trajectory:
     x_array = np.asarray(x, dtype=np.float64)
     if x_array.ndim < 1 or x_array.shape[0] == 0:
         raise ValueError(f"x must hold at least one time step, got shape {x_array.shape}")
-    xb, _ = _as_batch("x", x_array, params.n_input, 2)
+    xb, _ = batched("x", x_array, params.n_input, 2)
     T, B, _ = xb.shape
     if h0 is None:
         h0b = np.zeros((B, params.n_hidden))
     else:
-        h0b, _ = _as_batch("h0", h0, params.n_hidden, 1)
+        h0b, _ = batched("h0", h0, params.n_hidden, 1)
         if h0b.shape[0] != B:
             raise ValueError(f"h0 has batch size {h0b.shape[0]} but x has batch size {B}")
     f = get_activation(params.activation).f
