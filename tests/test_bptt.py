@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from torch_reference import TORCH_ACTIVATIONS, random_problem
 
-from rnnbook import RNNParams, get_activation, to_torch
+from rnnbook import get_activation, to_torch
 from rnnbook.bptt import (
     PARAMETER_NAMES,
     TruncationProfile,
@@ -22,23 +23,12 @@ from rnnbook.bptt import (
 from rnnbook.losses import LOSSES, ce_all, ce_all_grad, get_loss, mse_last, mse_last_grad
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "identity")
-TORCH_F = {
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "relu": torch.relu,
-    "identity": lambda z: z,
-}
 TOL = 1e-10
 
 
 def make_problem(T, B, d, n, m, activation, loss, seed, scale=1.0):
     """Return (params, x (T, B, d), y, h0 (B, n)) drawn from ``seed``."""
-    params = RNNParams.random(d, n, m, activation=activation, recurrent_scale=scale, seed=seed)
-    rng = np.random.default_rng(seed + 1000)
-    x = rng.normal(size=(T, B, d))
-    h0 = rng.normal(size=(B, n))
-    y = rng.integers(0, m, size=(T, B)) if loss == "ce_all" else rng.normal(size=(B, m))
-    return params, x, y, h0
+    return random_problem(T, B, activation, loss, seed, d=d, n=n, m=m, scale=scale)
 
 
 def torch_loss_terms(o_t, y, loss, t):
@@ -64,7 +54,7 @@ def torch_gradients(params, x, y, loss, h0, truncate=None, untie=False):
         leaves[name] = torch.tensor(value, requires_grad=True)
     X = torch.tensor(x)
     H0 = torch.tensor(h0, requires_grad=True)
-    f = TORCH_F[params.activation]
+    f = TORCH_ACTIVATIONS[params.activation]
 
     def weight(name, t):
         return leaves[name][t] if untie and name in "UWb" else leaves[name]
@@ -271,7 +261,7 @@ def test_chain_is_the_jacobian_dhT_dhk(activation):
     T, B, d, n, m = 6, 2, 2, 4, 3
     params, x, y, h0 = make_problem(T, B, d, n, m, activation, "mse_last", seed=21)
     result = bptt(params, x, y, "mse_last", h0=h0)
-    f = TORCH_F[activation]
+    f = TORCH_ACTIVATIONS[activation]
     U, W, b = (torch.tensor(getattr(params, name)) for name in "UWb")
     states = result.trajectory.h
     for k in range(1, T + 1):

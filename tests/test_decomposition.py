@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from torch_reference import TORCH_ACTIVATIONS, random_problem
 
-from rnnbook import RNNParams
 from rnnbook.bptt import bptt, relative_error
 from rnnbook.decomposition import (
     DistanceProfile,
@@ -21,22 +21,11 @@ from rnnbook.decomposition import (
 )
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "identity")
-TORCH_F = {
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "relu": torch.relu,
-    "identity": lambda z: z,
-}
 TOL = 1e-10
 
 
 def make_problem(T, B, activation, loss, seed, d=2, n=5, m=3):
-    params = RNNParams.random(d, n, m, activation=activation, seed=seed)
-    rng = np.random.default_rng(seed + 500)
-    x = rng.normal(size=(T, B, d))
-    h0 = rng.normal(size=(B, n))
-    y = rng.integers(0, m, size=(T, B)) if loss == "ce_all" else rng.normal(size=(B, m))
-    return params, x, y, h0
+    return random_problem(T, B, activation, loss, seed, d=d, n=n, m=m, input_offset=500)
 
 
 def torch_pair_grads(params, x, y, loss, h0, Ws=None):
@@ -53,7 +42,7 @@ def torch_pair_grads(params, x, y, loss, h0, Ws=None):
         "b": torch.tensor(np.repeat(params.b[None], T, axis=0), requires_grad=True),
     }
     V, c, X = torch.tensor(params.V), torch.tensor(params.c), torch.tensor(x)
-    f = TORCH_F[params.activation]
+    f = TORCH_ACTIVATIONS[params.activation]
     h, outputs = torch.tensor(h0), []
     for t in range(T):
         h = f(X[t] @ leaves["U"][t].T + h @ leaves["W"][t].T + leaves["b"][t])

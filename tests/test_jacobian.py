@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
+from torch_reference import TORCH_ACTIVATIONS
 
 from rnnbook.explorer import render_png
 from rnnbook.jacobian import (
@@ -51,12 +52,6 @@ from rnnbook.spectra import (
 )
 
 ACTIVATIONS = ["tanh", "sigmoid", "relu", "identity"]
-TORCH_F = {
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "relu": torch.relu,
-    "identity": lambda z: z,
-}
 
 
 def setup(activation: str, n: int, seed: int, T: int = 7, B: int = 3, scale: float = 1.3):
@@ -74,7 +69,7 @@ def torch_weights(params: RNNParams):
 def torch_run_from_h(params, trajectory, batch, k, t):
     """Return h_k -> h_t in torch: steps k+1..t of the RNN."""
     U, W, b = torch_weights(params)
-    f = TORCH_F[params.activation]
+    f = TORCH_ACTIVATIONS[params.activation]
     x = torch.from_numpy(trajectory.x[:, batch])
 
     def run(h):
@@ -88,7 +83,7 @@ def torch_run_from_h(params, trajectory, batch, k, t):
 def torch_run_from_z(params, trajectory, batch, k, t, output="z"):
     """Return z_k -> z_t (or -> h_t) in torch."""
     U, W, b = torch_weights(params)
-    f = TORCH_F[params.activation]
+    f = TORCH_ACTIVATIONS[params.activation]
     x = torch.from_numpy(trajectory.x[:, batch])
 
     def run(z):

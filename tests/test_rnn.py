@@ -3,11 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from torch_reference import TORCH_ACTIVATIONS
 
 from rnnbook.rnn import RNNParams, count_params, forward, from_torch, to_torch
-
-TORCH_F = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
-           "identity": lambda z: z}
 
 
 def torch_loop(params: RNNParams, x: np.ndarray) -> torch.Tensor:
@@ -16,7 +14,7 @@ def torch_loop(params: RNNParams, x: np.ndarray) -> torch.Tensor:
     h = torch.zeros(x.shape[1], params.n_hidden, dtype=torch.float64)
     states = []
     for x_t in torch.from_numpy(x):
-        h = TORCH_F[params.activation](x_t @ U.T + h @ W.T + b)
+        h = TORCH_ACTIVATIONS[params.activation](x_t @ U.T + h @ W.T + b)
         states.append(h)
     return torch.stack(states)
 
