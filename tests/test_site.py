@@ -7,6 +7,7 @@ the offline build (network blocked)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,19 @@ def test_home_page_redirects_to_the_introduction(site):
 def test_chapter_page_fits_the_size_budget(page_file):
     size = page_file.stat().st_size
     assert size <= PAGE_LIMIT, f"{page_file.name} is {size / 1e6:.2f} MB > 1.5 MB"
+
+
+@pytest.mark.parametrize("page_file", chapter_pages(), ids=lambda p: p.name)
+def test_exercises_are_numbered_per_chapter(page_file):
+    # book/_ext/chapter_exercises.py: chapter NN's exercises read NN.1, NN.2, ... and every
+    # solution names its exercise by that number.
+    chapter = int(re.match(r"ch(\d+)_", page_file.name).group(1))
+    html = page_file.read_text()
+    numbers = re.findall(r'class="caption-number">Exercise ([\d.]+) <', html)
+    assert len(numbers) >= 3, f"{page_file.name} has {len(numbers)} exercises"
+    assert numbers == [f"{chapter}.{k}" for k in range(1, len(numbers) + 1)]
+    solved = re.findall(r"Solution to<a [^>]*> Exercise ([\d.]+)", html)
+    assert sorted(solved) == sorted(numbers)
 
 
 def test_site_has_chapters_with_explorers():
