@@ -150,37 +150,52 @@ def median(values) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def milliseconds(value: float) -> str:
+    return "—" if value != value else f"{value:.1f}"  # NaN: a page without explorers
+
+
+PARTS = ("builds", "notebooks", "pages", "bptt")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--presses", type=int, default=10, help="key presses per slider")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS),
+                        help="what to measure (default: all)")
     args = parser.parse_args()
     load = os.getloadavg()[0]
-
-    cold, warm = build_times(args.runs)
     print(f"## Book benchmark ({args.runs} runs, median; load average at start {load:.2f}, "
           f"{os.cpu_count()} cores)\n")
-    print("| build | median s | runs |\n|---|---|---|")
-    print(f"| cold (cache cleared) | {median(cold):.1f} | {', '.join(f'{t:.1f}' for t in cold)} |")
-    print(f"| no-change rebuild | {median(warm):.1f} | {', '.join(f'{t:.1f}' for t in warm)} |\n")
 
-    print("| notebook | execution, median s |\n|---|---|")
-    for name, times in notebook_times(args.runs).items():
-        print(f"| {name} | {median(times):.1f} |")
+    if "builds" in args.parts:
+        cold, warm = build_times(args.runs)
+        print("| build | median s | runs |\n|---|---|---|")
+        print(f"| cold (cache cleared) | {median(cold):.1f} | "
+              f"{', '.join(f'{t:.1f}' for t in cold)} |")
+        print(f"| no-change rebuild | {median(warm):.1f} | "
+              f"{', '.join(f'{t:.1f}' for t in warm)} |\n")
 
-    latencies = slider_latencies(args.presses)
-    print("\n| page | size MB | explorer frames | slider: key to new frame, median ms | "
-          "to next paint, median ms |\n|---|---|---|---|---|")
-    for name, (size, frames) in page_weights().items():
-        samples = latencies.get(name, [])
-        dom = median([s[0] for s in samples])
-        paint = median([s[1] for s in samples])
-        print(f"| {name} | {size / 1e6:.2f} | {frames} | {dom:.1f} | {paint:.1f} |")
+    if "notebooks" in args.parts:
+        print("| notebook | execution, median s |\n|---|---|")
+        for name, times in notebook_times(args.runs).items():
+            print(f"| {name} | {median(times):.1f} |")
 
-    print("\n### BPTT decomposition against torch autograd (T = 1000 and 4000, n = 64)\n")
-    result = subprocess.run([PYTHON, "benchmarks/bptt_decomposition.py"], cwd=ROOT,
-                            capture_output=True, text=True, check=True)
-    print(result.stdout)
+    if "pages" in args.parts:
+        latencies = slider_latencies(args.presses)
+        print("\n| page | size MB | explorer frames | slider: key to new frame, median ms | "
+              "to next paint, median ms |\n|---|---|---|---|---|")
+        for name, (size, frames) in page_weights().items():
+            samples = latencies.get(name, [])
+            dom = milliseconds(median([s[0] for s in samples]))
+            paint = milliseconds(median([s[1] for s in samples]))
+            print(f"| {name} | {size / 1e6:.2f} | {frames} | {dom} | {paint} |")
+
+    if "bptt" in args.parts:
+        print("\n### BPTT decomposition against torch autograd (T = 1000 and 4000, n = 64)\n")
+        result = subprocess.run([PYTHON, "benchmarks/bptt_decomposition.py"], cwd=ROOT,
+                                capture_output=True, text=True, check=True)
+        print(result.stdout)
 
 
 if __name__ == "__main__":
