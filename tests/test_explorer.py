@@ -99,3 +99,38 @@ def test_alt_text_and_start_value_are_checked():
         render_frames(compute, plot, {"scale": [1.0]}, alt=lambda p, r: " ")
     with pytest.raises(ValueError, match="start value 3 is not in grid 'scale'"):
         explorer(compute, plot, {"scale": [1.0]}, alt="x", start={"scale": 3})
+
+
+def fresh_canvas_png(fig, dpi=80, colors=96):
+    """The reference: draw ``fig`` on a canvas of its own."""
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    fig.set_dpi(dpi)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+    buffer = io.BytesIO()
+    image.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(
+        buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def test_shared_canvas_draws_the_same_pixels_and_gives_the_figure_back():
+    def wide(scale):
+        fig, ax = new_figure(5, 2, ncols=2)
+        ax[0].semilogy(np.arange(1, 30), scale ** np.arange(1, 30))
+        ax[1].set_title(rf"$\rho(W) = {scale:g}$")
+        return fig
+
+    # A constrained layout drawn twice can shift by a pixel, so each side draws its own copy.
+    makers = [lambda: plot(compute(1.0)), lambda: wide(1.5),
+              lambda: plot(compute(2.0, "cos")), lambda: wide(0.5)]
+    for make in makers:
+        fig = make()
+        canvas_before = fig.canvas
+        shared = render_png(fig)
+        assert fig.canvas is canvas_before
+        assert shared == fresh_canvas_png(make())
