@@ -143,6 +143,15 @@ def _step(params: GRUParams, inputs: np.ndarray, h_prev: np.ndarray):
     return r, z, n, h
 
 
+def step_inputs(params: GRUParams, x, h) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Return ``(x, h, single)`` of one step with a batch axis, and whether none was given."""
+    xb, single = batched("x", x, params.n_input, 1)
+    if np.ndim(h) != np.ndim(x):
+        raise ValueError(f"x and h must both have a batch axis or neither: shapes "
+                         f"{np.shape(x)}, {np.shape(h)}")
+    return xb, initial_state("h", h, xb.shape[0], params.n_hidden), single
+
+
 def gru_cell(params: GRUParams, x, h) -> np.ndarray:
     """Return h_t after one GRU step from h_{t-1}.
 
@@ -158,11 +167,7 @@ def gru_cell(params: GRUParams, x, h) -> np.ndarray:
     ndarray, shape (n,) or (B, n)
     """
     params = _check_params(params)
-    xb, single = batched("x", x, params.n_input, 1)
-    if np.ndim(h) != np.ndim(x):
-        raise ValueError(f"x and h must both have a batch axis or neither: shapes "
-                         f"{np.shape(x)}, {np.shape(h)}")
-    hb = initial_state("h", h, xb.shape[0], params.n_hidden)
+    xb, hb, single = step_inputs(params, x, h)
     *_, h_new = _step(params, xb @ params.U.T + params.b, hb)
     return h_new[0] if single else h_new
 

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.checks import batched
-from rnnbook.gates import initial_state, sigmoid
-from rnnbook.gru import GRUParams, gru_cell
+from rnnbook.gates import sigmoid
+from rnnbook.gru import GRUParams, gru_cell, step_inputs
 
 CONVENTIONS = ("torch", "cho", "chung")
 
@@ -48,11 +47,7 @@ def gru_step(params: GRUParams, x, h, convention: str = "torch") -> np.ndarray:
         raise ValueError(f"unknown convention {convention!r}; choose one of {CONVENTIONS}")
     if convention == "torch":
         return gru_cell(params, x, h)
-    xb, single = batched("x", x, params.n_input, 1)
-    if np.ndim(h) != np.ndim(x):
-        raise ValueError(f"x and h must both have a batch axis or neither: shapes "
-                         f"{np.shape(x)}, {np.shape(h)}")
-    hb = initial_state("h", h, xb.shape[0], params.n_hidden)
+    xb, hb, single = step_inputs(params, x, h)
     (U_r, W_r, b_r), (U_z, W_z, b_z), (U_n, W_n, b_n) = (params.gate(g) for g in "rzn")
     r = sigmoid(xb @ U_r.T + hb @ W_r.T + b_r)
     z = sigmoid(xb @ U_z.T + hb @ W_z.T + b_z)
