@@ -3,17 +3,43 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# The exact environment the book is checked in (`make lock` regenerates it); torch's CPU build.
+LOCK := constraints.txt
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+PIP_LOCKED = -m pip install --quiet -c $(LOCK)
+LOWER := .venv-lower
 NODE_ASSETS := node_modules/.installed
 # One BLAS/OpenMP thread per process: the tests run on two workers on a two-core machine.
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: book book-offline test unit notebooks site-tests lint serve outputs clean benchmark
+.PHONY: book book-offline test unit notebooks site-tests lint serve outputs clean benchmark \
+	lock lower-bounds
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e ".[book,test]"
+	@# torch alone from its CPU index (asking it for every package is slow where it is
+	@# unreachable, as on the CI machines, which have the CPU wheel locally), then the rest.
+	$(BIN)/python $(PIP_LOCKED) --retries 1 --no-deps --extra-index-url $(TORCH_INDEX) torch
+	$(BIN)/python $(PIP_LOCKED) -e ".[book,test]"
 	@touch $@
+
+# Re-resolve pyproject.toml's ranges into the lock (then `make outputs` if numbers moved).
+lock:
+	$(PYTHON) scripts/lock.py
+
+# A second venv holding the lower bounds of pyproject.toml's ranges, as a reader's existing
+# environment would: installing rnnbook must replace none of them, and the unit tests must pass.
+LOCKED_NAMES := '^(torch|numpy|matplotlib|ipywidgets)=='
+lower-bounds:
+	rm -rf $(LOWER) && $(PYTHON) -m venv $(LOWER)
+	$(PYTHON) scripts/lock.py --lower-bounds > $(LOWER)/lower-bounds.txt
+	$(LOWER)/bin/python -m pip install --quiet -r $(LOWER)/lower-bounds.txt
+	$(LOWER)/bin/python -m pip freeze | grep -E $(LOCKED_NAMES) > $(LOWER)/before.txt
+	$(LOWER)/bin/python -m pip install --quiet -e ".[test]"
+	$(LOWER)/bin/python -m pip freeze | grep -E $(LOCKED_NAMES) > $(LOWER)/after.txt
+	diff $(LOWER)/before.txt $(LOWER)/after.txt
+	$(LOWER)/bin/python -m pytest -m "not browser and not slow" -p no:cacheprovider -n 2
 
 # The browser tests serve the site's CDN scripts from these pinned npm packages.
 $(NODE_ASSETS): package.json package-lock.json

@@ -146,3 +146,15 @@ def test_site_has_chapters_with_explorers():
         html = page_file.read_text()
         assert "rnnbook-explorer" in html, f"{page_file.name} has no explorer"
         assert "application/vnd.jupyter.widget-state+json" in html
+
+
+@pytest.mark.parametrize("page_file", chapter_pages(), ids=lambda p: p.name)
+def test_launch_buttons_open_this_chapter(page_file):
+    # path_to_book "." used to give .../blob/main/./book/...: the URLs must name the notebook.
+    html = page_file.read_text()
+    notebook = f"book/{page_file.stem}.ipynb"
+    assert "/./" not in html
+    assert f"https://colab.research.google.com/github/rnnbook/rnnbook/blob/main/{notebook}" in html
+    assert f"https://mybinder.org/v2/gh/rnnbook/rnnbook/main?urlpath=lab/tree/{notebook}" in html
+    # Colab readers see the setup cell; the HTML does not.
+    assert "google.colab" not in html

@@ -1,0 +1,466 @@
+"""Backpropagation through time written out by hand, with the gradient's terms kept.
+
+Model (book notation, 1-based steps t = 1..T; arrays are 0-based, step t is index t-1)::
+
+    z_t = U x_t + W h_{t-1} + b,    h_t = f(z_t),    o_t = V h_t + c,    L = sum_t L_t(o_t)
+
+One backward recursion, from t = T down to 1, computes the total derivative
+
+    delta_t = dL/dz_t = (dL/dh_t) diag(f'(z_t)),
+    dL/dh_t = (dL_t/do_t) V + delta_{t+1} W            (the second term absent at t = T)
+
+and from it every gradient as a sum over steps of an *immediate* partial derivative times
+delta_t::
+
+    dL/dW = sum_t delta_t^T h_{t-1},   dL/dU = sum_t delta_t^T x_t,   dL/db = sum_t delta_t,
+    dL/dV = sum_t (dL_t/do_t)^T h_t,   dL/dc = sum_t dL_t/do_t.
+
+The summands are the *terms* returned in :class:`BPTTResult` (``W_terms[t-1] = delta_t^T
+h_{t-1}``, summed over the batch). For the last-step loss delta_t = (dL/dh_T)(dh_T/dh_t)
+diag(f'(z_t)), so term t is exactly the seed's product for distance T - t. The same recursion
+also carries the chain products dh_T/dh_t = J_T J_{T-1} ... J_{t+1}, J_s = diag(f'(z_s)) W.
+
+Cost: O(T B n (n + d + m)) for the gradients and the term norms; keeping the terms adds
+O(T n (n + d)) memory, keeping the chain O(T B n^2) memory and O(T B n^3) time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnbook.activations import get_activation
+from rnnbook.losses import get_loss
+from rnnbook.rnn import RNNParams, Trajectory, forward
+
+PARAMETER_NAMES = ("U", "W", "b", "V", "c")
+
+
+@dataclass(frozen=True)
+class BPTTResult:
+    """The gradient of an RNN loss, with its per-step terms and the chain products.
+
+    Attributes
+    ----------
+    loss : str
+        Name of the loss (see :mod:`rnnbook.losses`).
+    value : float
+        The loss L.
+    grads : dict of str to ndarray
+        dL/dU (n, d), dL/dW (n, n), dL/db (n,), dL/dV (m, n), dL/dc (m,).
+    dh0 : ndarray, shape (B, n)
+        dL/dh_0, the gradient with respect to the initial state.
+    delta : ndarray, shape (T, B, n)
+        delta_t = dL/dz_t, the total derivative with respect to each pre-activation.
+    W_terms, U_terms, b_terms : ndarray or None, shapes (T, n, n), (T, n, d), (T, n)
+        Term t of each sum: delta_t^T h_{t-1}, delta_t^T x_t, delta_t (summed over the batch).
+        They add up to ``grads``. None when computed with ``keep_terms=False``.
+    W_term_norms, U_term_norms, b_term_norms : ndarray, shape (T,)
+        Frobenius norms of the terms, always computed (even with ``keep_terms=False``).
+    chain : ndarray or None, shape (T, B, n, n)
+        ``chain[t-1, b] = dh_T/dh_t`` for sequence b (the identity at t = T): the product
+        J_T ... J_{t+1} of the untruncated model, whatever the loss. With the all-steps loss
+        these are the products for the last loss term L_T only; a loss term L_s reaches h_t
+        through dh_s/dh_t. None when computed with ``keep_chain=False``.
+    truncate : int or None
+        The truncation length used (None: full BPTT).
+    trajectory : Trajectory
+        The forward pass the gradient belongs to.
+    """
+
+    loss: str
+    value: float
+    grads: dict[str, np.ndarray]
+    dh0: np.ndarray
+    delta: np.ndarray
+    W_terms: np.ndarray | None
+    U_terms: np.ndarray | None
+    b_terms: np.ndarray | None
+    W_term_norms: np.ndarray
+    U_term_norms: np.ndarray
+    b_term_norms: np.ndarray
+    chain: np.ndarray | None
+    truncate: int | None
+    trajectory: Trajectory
+
+
+def _check_flag(name: str, value) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _check_truncate(truncate) -> int | None:
+    if truncate is None:
+        return None
+    if isinstance(truncate, bool) or not isinstance(truncate, int | np.integer):
+        raise TypeError(f"truncate must be a positive integer or None, got {truncate!r}")
+    if truncate < 1:
+        raise ValueError(f"truncate must be >= 1 (the number of steps a loss term reaches back), "
+                         f"got {truncate}")
+    return int(truncate)
+
+
+def backward_recursion(
+    e: np.ndarray,
+    fprime: np.ndarray,
+    W: np.ndarray,
+    *,
+    keep_delta: bool = True,
+    keep_chain: bool = False,
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """Return ``(delta (T, B, n), dh0 (B, n), chain (T, B, n, n))`` from one backward pass.
+
+    The one recursion of the module: delta_t = (e_t + delta_{t+1} W) * f'(z_t), run from
+    t = T down to 1, and alongside it chain_{t-1} = chain_t diag(f'(z_t)) W from chain_T = I.
+
+    Parameters
+    ----------
+    e : ndarray, shape (T, B, n)
+        The direct error on each state, e_t = (dL_t/do_t) V.
+    fprime : ndarray, shape (T, B, n)
+        f'(z_t).
+    W : ndarray, shape (n, n) or (T, n, n)
+        Recurrent weights; one matrix per step (``W[t-1]`` maps h_{t-1} into z_t) gives the
+        untied T-layer feed-forward network with the same graph.
+    keep_delta, keep_chain : bool
+        Compute delta and dh0 (else both are None); compute the chain (else None).
+    """
+    T, B, n = fprime.shape
+    per_step = W.ndim == 3
+    delta = np.empty((T, B, n)) if keep_delta else None
+    chain = np.empty((T, B, n, n)) if keep_chain else None
+    carry = np.zeros((B, n))  # delta_{t+1} W: what step t's state owes the future
+    if keep_chain:
+        chain[T - 1] = np.eye(n)
+    for t in range(T - 1, -1, -1):
+        W_t = W[t] if per_step else W
+        if keep_delta:
+            np.add(e[t], carry, out=delta[t])
+            delta[t] *= fprime[t]
+            carry = delta[t] @ W_t
+        if keep_chain and t > 0:
+            np.matmul(chain[t] * fprime[t][:, None, :], W_t, out=chain[t - 1])
+    return delta, (carry if keep_delta else None), chain
+
+
+def lagged_backward(
+    e: np.ndarray,
+    fprime: np.ndarray,
+    W: np.ndarray,
+    loss_steps: np.ndarray,
+    max_lag: int,
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+    """Yield ``(lag j, positions p, D, to_h0)``: each loss term's error j steps back.
+
+    For every loss step s (0-based, in ``loss_steps``) with s - j >= 0, ``D`` holds the part
+    of delta at position p = s - j that comes from L_s alone:
+    dL_s/dz_p = e_s (dh_s/dh_p) diag(f'(z_p)). All loss terms move back together, one lag per
+    iteration, so j runs over 0..max_lag-1 with vectorised work on every loss term at once.
+    ``to_h0`` (B, n) is what reaches dL/dh_0 at this lag (non-zero only from the term with
+    p = 0). Cost O(max_lag * len(loss_steps) * B * n^2).
+
+    Parameters
+    ----------
+    e, fprime : ndarray, shape (T, B, n)
+    W : ndarray, shape (n, n)
+    loss_steps : ndarray of int, shape (L,)
+        Ascending 0-based steps that carry a loss term.
+    max_lag : int
+        Number of lags to yield (a loss term reaches at most ``max_lag`` pre-activations).
+    """
+    steps = np.asarray(loss_steps)
+    signal = e[steps]  # dL_s/dh_{s-j}, one row per loss step still in range
+    for lag in range(max_lag):
+        first = int(np.searchsorted(steps, lag))
+        if first == len(steps):
+            return
+        steps, signal = steps[first:], signal[first:]
+        positions = steps - lag
+        D = signal * fprime[positions]
+        signal = D @ W
+        to_h0 = signal[0] if positions[0] == 0 else np.zeros_like(signal[0])
+        yield lag, positions, D, to_h0
+
+
+def _outer_sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return sum over steps and batch of a_t^T b_t, for a (T, B, n) and b (T, B, k): (n, k)."""
+    return np.tensordot(a, b, axes=([0, 1], [0, 1]))
+
+
+def _outer_terms(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return sum_batch a_t^T b_t for every t, shape (T, n, k), for a (T, B, n) and b (T, B, k)."""
+    if a.shape[1] == 1:  # one outer product per step: a broadcast is faster than a matmul
+        return a[:, 0, :, None] * b[:, 0, None, :]
+    return a.transpose(0, 2, 1) @ b
+
+
+def term_norms(a: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """Return ||sum_batch a_t^T b_t||_F for every t, shape (T,), without forming the terms.
+
+    ``a`` is (T, B, n) and ``b`` is (T, B, k) or None.
+
+    ||sum_b a_b b_b^T||_F^2 = sum_{b, c} (a_b . a_c)(b_b . b_c); with ``b`` None the term is
+    sum_b a_b and its norm is taken directly.
+    """
+    if b is None:
+        return np.linalg.norm(a.sum(axis=1), axis=-1)
+    if a.shape[1] == 1:
+        return np.linalg.norm(a[:, 0], axis=-1) * np.linalg.norm(b[:, 0], axis=-1)
+    gram_a = a @ a.transpose(0, 2, 1)
+    gram_b = b @ b.transpose(0, 2, 1)
+    return np.sqrt(np.maximum((gram_a * gram_b).sum(axis=(1, 2)), 0.0))
+
+
+def bptt(
+    params: RNNParams,
+    x,
+    y,
+    loss: str = "mse_last",
+    *,
+    h0=None,
+    truncate: int | None = None,
+    keep_terms: bool = True,
+    keep_chain: bool = True,
+) -> BPTTResult:
+    """Return the :class:`BPTTResult` of the loss: gradients, per-step terms and chain products.
+
+    Parameters
+    ----------
+    params : RNNParams
+    x : array_like, shape (T, d) or (T, B, d)
+        Inputs x_1..x_T.
+    y : array_like
+        Targets: shape (m,) or (B, m) for ``mse_last``; integer classes (T,) or (T, B) for
+        ``ce_all`` (see :mod:`rnnbook.losses`; both losses are summed over the batch).
+    loss : str
+        ``"mse_last"`` or ``"ce_all"``.
+    h0 : array_like, shape (n,) or (B, n), optional
+        Initial state; zeros by default.
+    truncate : int, optional
+        Truncated BPTT with window k = ``truncate``: each loss term L_s sends its error back
+        through at most k steps, to z_s, z_{s-1}, ..., z_{s-k+1} (and to h_0 only if
+        s <= k); the path through h_{s-k} is cut, as if h_{s-k} were detached for L_s. k = 1
+        keeps only the immediate partial derivatives; k >= T is full BPTT. For the last-step
+        loss this is one cut at h_{T-k}; for the all-steps loss every L_s has its own window of
+        k steps (in torch: recompute L_s from ``h[s-k].detach()``). This is not the chunked
+        scheme that detaches every k steps, where a term near the start of a chunk reaches
+        back fewer steps. Cost O(k L B n^2) for L loss terms.
+    keep_terms : bool
+        Return the term arrays (T, n, n), (T, n, d), (T, n); their norms are always returned.
+    keep_chain : bool
+        Return dh_T/dh_t for every t (T, B, n, n); O(T B n^3) time.
+
+    Notes
+    -----
+    Overflow is not an error: an exploding network gives inf or NaN gradients, returned as
+    they are so that a figure can show them.
+    """
+    if not isinstance(params, RNNParams):
+        raise TypeError(f"params must be RNNParams, got {type(params).__name__}")
+    loss_fn = get_loss(loss)
+    truncate = _check_truncate(truncate)
+    keep_terms = _check_flag("keep_terms", keep_terms)
+    keep_chain = _check_flag("keep_chain", keep_chain)
+    traj = forward(params, x, h0)
+    T = traj.x.shape[0]
+    W = params.W
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        value = loss_fn.value(traj.o, y)
+        dO = loss_fn.grad(traj.o, y)
+        e = dO @ params.V
+        fprime = get_activation(params.activation).df(traj.z)
+        full = truncate is None or truncate >= T
+        delta, dh0, chain = backward_recursion(e, fprime, W, keep_delta=full,
+                                               keep_chain=keep_chain)
+        if not full:
+            delta = np.zeros_like(traj.z)
+            dh0 = np.zeros_like(traj.h0)
+            for _, positions, D, to_h0 in lagged_backward(
+                e, fprime, W, loss_fn.loss_steps(T), truncate
+            ):
+                delta[positions] += D
+                dh0 += to_h0
+        h_prev = traj.h_prev
+        grads = {
+            "U": _outer_sum(delta, traj.x),
+            "W": _outer_sum(delta, h_prev),
+            "b": delta.sum(axis=(0, 1)),
+            "V": _outer_sum(dO, traj.h),
+            "c": dO.sum(axis=(0, 1)),
+        }
+        W_terms = _outer_terms(delta, h_prev) if keep_terms else None
+        U_terms = _outer_terms(delta, traj.x) if keep_terms else None
+        b_terms = delta.sum(axis=1) if keep_terms else None
+        W_norms = term_norms(delta, h_prev)
+        U_norms = term_norms(delta, traj.x)
+        b_norms = term_norms(delta, None)
+    return BPTTResult(
+        loss=loss_fn.name,
+        value=value,
+        grads=grads,
+        dh0=dh0,
+        delta=delta,
+        W_terms=W_terms,
+        U_terms=U_terms,
+        b_terms=b_terms,
+        W_term_norms=W_norms,
+        U_term_norms=U_norms,
+        b_term_norms=b_norms,
+        chain=chain,
+        truncate=truncate,
+        trajectory=traj,
+    )
+
+
+def relative_error(estimate, reference) -> float:
+    """Return ||estimate - reference|| / ||reference|| (Frobenius norms; 0 if both are zero).
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ.
+    """
+    a = np.asarray(estimate, dtype=np.float64)
+    b = np.asarray(reference, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"estimate has shape {a.shape} but reference has shape {b.shape}")
+    scale = np.linalg.norm(b)
+    diff = np.linalg.norm(a - b)
+    if scale == 0.0:
+        return 0.0 if diff == 0.0 else float("inf")
+    return float(diff / scale)
+
+
+def truncation_error(
+    params: RNNParams,
+    x,
+    y,
+    loss: str = "mse_last",
+    *,
+    truncate: int,
+    h0=None,
+) -> dict[str, float]:
+    """Return the relative error of the truncated gradient against full BPTT, per parameter.
+
+    Keys ``U, W, b, V, c``; each value is ||g_trunc - g_full|| / ||g_full|| (see
+    :func:`relative_error`). V and c have no long-range term, so their error is 0.
+    """
+    if truncate is None:
+        raise TypeError("truncate must be a positive integer, got None")
+    full = bptt(params, x, y, loss, h0=h0, keep_terms=False, keep_chain=False)
+    cut = bptt(params, x, y, loss, h0=h0, truncate=truncate, keep_terms=False, keep_chain=False)
+    return {name: relative_error(cut.grads[name], full.grads[name]) for name in PARAMETER_NAMES}
+
+
+@dataclass(frozen=True)
+class TruncationProfile:
+    """The terms of dL/dW under full and truncated BPTT, and the error for every window.
+
+    Attributes
+    ----------
+    steps : ndarray of int, shape (T,)
+        Steps k = 1..T; term k of dL/dW is delta_k^T h_{k-1}.
+    full_norms : ndarray, shape (T,)
+        ||term k||_F under full BPTT.
+    truncated_norms : ndarray, shape (T,)
+        ||term k||_F of the gradient truncated at ``window``.
+    windows : ndarray of int, shape (T,)
+        Window lengths K = 1..T.
+    errors : ndarray, shape (T,)
+        Relative error of truncated dL/dW for each window K (``errors[K-1]``); 0 at K = T.
+    window : int
+        The window K of ``truncated_norms``.
+    error : float
+        ``errors[window - 1]``.
+    spectral_radius : float
+        rho(W) of the model.
+    activation : str
+    loss : str
+    """
+
+    steps: np.ndarray
+    full_norms: np.ndarray
+    truncated_norms: np.ndarray
+    windows: np.ndarray
+    errors: np.ndarray
+    window: int
+    error: float
+    spectral_radius: float
+    activation: str
+    loss: str
+
+
+def truncation_profile(
+    params: RNNParams, x, y, window: int, loss: str = "mse_last", *, h0=None
+) -> TruncationProfile:
+    """Return the :class:`TruncationProfile` of dL/dW for truncation windows K = 1..T.
+
+    Every window's gradient comes from :func:`bptt` with ``truncate=K`` (T + 1 backward passes
+    in all), so the errors hold for both losses.
+
+    Parameters
+    ----------
+    params, x, y, loss, h0
+        As in :func:`bptt`; x is (T, d) or (T, B, d).
+    window : int
+        The window K, 1 <= K <= T, whose terms are returned in ``truncated_norms``.
+    """
+    if isinstance(window, bool) or not isinstance(window, int | np.integer):
+        raise TypeError(f"window must be an integer, got {window!r}")
+    full = bptt(params, x, y, loss, h0=h0, keep_terms=False, keep_chain=False)
+    T = full.delta.shape[0]
+    if not 1 <= window <= T:
+        raise ValueError(f"window must lie in [1, T] = [1, {T}] for x of length T={T}, "
+                         f"got {window}")
+    errors = np.empty(T)
+    truncated_norms = full.W_term_norms
+    for K in range(1, T + 1):
+        cut = bptt(params, x, y, loss, h0=h0, truncate=K, keep_terms=False, keep_chain=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            errors[K - 1] = relative_error(cut.grads["W"], full.grads["W"])
+        if K == window:
+            truncated_norms = cut.W_term_norms
+    return TruncationProfile(
+        steps=np.arange(1, T + 1),
+        full_norms=full.W_term_norms,
+        truncated_norms=truncated_norms,
+        windows=np.arange(1, T + 1),
+        errors=errors,
+        window=int(window),
+        error=float(errors[window - 1]),
+        spectral_radius=float(np.max(np.abs(np.linalg.eigvals(params.W)))),
+        activation=params.activation,
+        loss=full.loss,
+    )
+
+
+def _short(value: float) -> str:
+    """Return a number with 2 significant digits, or 'inf'/'nan' (for text, not for tests)."""
+    return f"{value:.2g}" if np.isfinite(value) else str(value)
+
+
+def describe_truncation(profile: TruncationProfile) -> str:
+    """Return a short description of a :class:`TruncationProfile` (alt text of its figure)."""
+    if not isinstance(profile, TruncationProfile):
+        raise TypeError(f"expected a TruncationProfile, got {type(profile).__name__}")
+    T, K = len(profile.steps), profile.window
+    norms = profile.full_norms
+    largest = float(np.max(norms))  # inf or nan when the network overflows
+    if K == T:
+        cut = f"A window of {K} steps is full BPTT: it keeps every term."
+    elif profile.loss == "mse_last":
+        cut = (f"A window of {K} steps keeps terms {T - K + 1} to {T} and drops the {T - K} "
+               f"earlier ones.")
+    else:
+        cut = f"A window of {K} steps lets each loss term reach back {K} steps only."
+    return (
+        f"Norms of the {T} terms of dL/dW of an RNN (activation {profile.activation}, spectral "
+        f"radius {profile.spectral_radius:.2g}), on a log scale: the last term is "
+        f"{_short(float(norms[-1]))}, the first {_short(float(norms[0]))}, the largest "
+        f"{_short(largest)}. {cut} The truncated gradient's relative error is "
+        f"{_short(profile.error)}. A second panel shows that error for every window from 1 "
+        f"to {T}."
+    )

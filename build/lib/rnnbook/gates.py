@@ -1,0 +1,247 @@
+"""What the gated cells (LSTM, GRU) share: the sigmoid, input checks, and Jacobian products.
+
+A gradient that crosses many steps is multiplied by one Jacobian per step. For a sequence of
+one-step Jacobians ``J_1..J_T`` (``J_t`` = d state_t / d state_{t-1}) the product over the span
+from step k to step T is
+
+    d state_T / d state_k = J_T J_{T-1} ... J_{k+1},    and the empty product (k = T) is I.
+
+:func:`span_products` computes all of them at once, from the far end backwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import ClassVar, Self
+
+import numpy as np
+
+from rnnbook.activations import get_activation
+from rnnbook.checks import batched, check_count, check_real, finite_array
+
+sigmoid = get_activation("sigmoid").f
+
+
+@dataclass(frozen=True, eq=False)
+class GatedParams:
+    """Weights of a gated layer, one block per gate stacked in torch's order.
+
+    Subclasses name their gates in ``GATES``; ``U`` is (k n, d), ``W`` is (k n, n) and ``b`` is
+    (k n,) for k gates and hidden size n (taken from W's columns).
+    """
+
+    U: np.ndarray
+    W: np.ndarray
+    b: np.ndarray
+
+    GATES: ClassVar[tuple[str, ...]] = ()
+    KIND: ClassVar[str] = "gated"
+
+    def expected_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Return the shape every field must have, given W's columns and U's columns."""
+        n, k = self.W.shape[1], len(self.GATES)
+        return {"U": (k * n, self.U.shape[1]), "W": (k * n, n), "b": (k * n,)}
+
+    def __post_init__(self) -> None:
+        for name in ("U", "W"):
+            object.__setattr__(self, name, finite_array(name, getattr(self, name), 2))
+        expected = self.expected_shapes()
+        for name, shape in expected.items():
+            if name not in ("U", "W"):
+                array = finite_array(name, getattr(self, name), len(shape))
+                object.__setattr__(self, name, array)
+        n, d = self.W.shape[1], self.U.shape[1]
+        for name, shape in expected.items():
+            if getattr(self, name).shape != shape or n == 0 or d == 0:
+                shapes = ", ".join(f"{k}{getattr(self, k).shape}" for k in expected)
+                raise ValueError(
+                    f"{name} has shape {getattr(self, name).shape}, expected {shape} (hidden size "
+                    f"n={n} taken from W's columns; {len(self.GATES)} gate blocks "
+                    f"{'/'.join(self.GATES)}); got {shapes}"
+                )
+
+    @property
+    def n_input(self) -> int:
+        """Input size d."""
+        return self.U.shape[1]
+
+    @property
+    def n_hidden(self) -> int:
+        """Hidden size n."""
+        return self.W.shape[1]
+
+    def gate(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return ``(U_k, W_k, b_k)``, shapes (n, d), (n, n), (n,), of gate ``name``."""
+        if name not in self.GATES:
+            raise ValueError(f"unknown {self.KIND} gate {name!r}; choose one of {self.GATES}")
+        n, index = self.n_hidden, self.GATES.index(name)
+        block = slice(index * n, (index + 1) * n)
+        return self.U[block], self.W[block], self.b[block]
+
+    def replace(self, **changes) -> Self:
+        """Return a copy with some fields replaced (validated like a new instance)."""
+        names = [field.name for field in fields(self)]
+        unknown = set(changes) - set(names)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field(s) {sorted(unknown)}; "
+                            f"fields are {', '.join(names)}")
+        return replace(self, **changes)
+
+    @classmethod
+    def _random_blocks(
+        cls, n_input, n_hidden, recurrent_scale, seed, *, gate: str, bias_name: str, bias
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.random.Generator]:
+        """Return ``(U, W, b, rng)`` drawn as the subclasses' ``random`` documents.
+
+        Entries of U have standard deviation 1/sqrt(d), of W recurrent_scale/sqrt(n), of b 0.1;
+        ``bias`` (the argument called ``bias_name``) is added to ``gate``'s bias block.
+        """
+        d = check_count("n_input", n_input)
+        n = check_count("n_hidden", n_hidden)
+        scale = check_real("recurrent_scale", recurrent_scale)
+        bias = check_real(bias_name, bias)
+        k, index = len(cls.GATES), cls.GATES.index(gate)
+        rng = np.random.default_rng(seed)
+        b = rng.normal(0.0, 0.1, k * n)
+        b[index * n:(index + 1) * n] += bias
+        U = rng.normal(0.0, 1.0 / np.sqrt(d), (k * n, d))
+        W = rng.normal(0.0, scale / np.sqrt(n), (k * n, n))
+        return U, W, b, rng
+
+
+def initial_state(name: str, value, batch: int, width: int) -> np.ndarray:
+    """Return an initial state of shape ``(batch, width)``: zeros if ``value`` is None."""
+    if value is None:
+        return np.zeros((batch, width))
+    state, _ = batched(name, value, width, 1)
+    if state.shape[0] != batch:
+        raise ValueError(f"{name} has batch size {state.shape[0]} (shape {state.shape}) but x "
+                         f"has batch size {batch}")
+    return state
+
+
+def span_products(jacobians: np.ndarray) -> np.ndarray:
+    """Return all span products of one-step Jacobians, shape (T + 1, B, n, n).
+
+    Parameters
+    ----------
+    jacobians : ndarray, shape (T, B, n, n)
+        ``jacobians[t - 1]`` is J_t = d s_t / d s_{t-1}, for t = 1..T.
+
+    Returns
+    -------
+    ndarray, shape (T + 1, B, n, n)
+        Entry k is d s_T / d s_k = J_T ... J_{k+1} for k = 0..T (entry T is the identity).
+        Overflow is not an error: entries may be inf or nan.
+    """
+    jacobians = np.asarray(jacobians, dtype=np.float64)
+    if jacobians.ndim != 4 or jacobians.shape[-1] != jacobians.shape[-2]:
+        raise ValueError(f"jacobians must have shape (T, B, n, n), got {jacobians.shape}")
+    T, B, n, _ = jacobians.shape
+    products = np.empty((T + 1, B, n, n))
+    products[T] = np.eye(n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(T - 1, -1, -1):
+            products[k] = products[k + 1] @ jacobians[k]
+    return products
+
+
+def spectral_norms(matrices: np.ndarray) -> np.ndarray:
+    """Return the spectral norms (largest singular values) of a stack of matrices.
+
+    Parameters
+    ----------
+    matrices : ndarray, shape (..., n, m)
+
+    Returns
+    -------
+    ndarray, shape (...)
+        ``inf`` wherever a matrix holds inf or nan (an overflowed product).
+    """
+    matrices = np.asarray(matrices, dtype=np.float64)
+    if matrices.ndim < 2:
+        raise ValueError(f"matrices must have at least 2 dimensions, got shape {matrices.shape}")
+    norms = np.full(matrices.shape[:-2], np.inf)
+    finite = np.all(np.isfinite(matrices), axis=(-2, -1))
+    if finite.any():
+        norms[finite] = np.linalg.norm(matrices[finite], ord=2, axis=(-2, -1))
+    return norms
+
+
+@dataclass(frozen=True, eq=False)
+class SpanJacobians:
+    """Jacobians of the last state with respect to earlier ones, and their norms.
+
+    Attributes
+    ----------
+    k : ndarray, shape (K,)
+        The earlier steps k.
+    distance : ndarray, shape (K,)
+        T - k, the number of steps the gradient crosses.
+    products : ndarray, shape (K, B, n, n)
+        d s_T / d s_k for each k and each sequence in the batch.
+    norms : ndarray, shape (K, B)
+        Spectral norms ||d s_T / d s_k||_2 (inf where a product overflowed).
+    gate_path : ndarray, shape (K, B, n)
+        The diagonal of the gate-only path: prod_{j=k+1}^{T} f_j for the LSTM (forget gates),
+        prod z_j for the GRU (update gates). Its largest entry is that path's spectral norm.
+    """
+
+    k: np.ndarray
+    distance: np.ndarray
+    products: np.ndarray
+    norms: np.ndarray
+    gate_path: np.ndarray
+
+
+def gate_path_products(gates: np.ndarray) -> np.ndarray:
+    """Return prod_{j=k+1}^{T} gate_j for k = 0..T, shape (T + 1, B, n).
+
+    Parameters
+    ----------
+    gates : ndarray, shape (T, B, n)
+        Gate values for steps 1..T; entry T of the result is all ones (an empty product).
+    """
+    gates = np.asarray(gates, dtype=np.float64)
+    if gates.ndim != 3:
+        raise ValueError(f"gates must have shape (T, B, n), got {gates.shape}")
+    ones = np.ones((1, *gates.shape[1:]))
+    reversed_cumprod = np.cumprod(gates[::-1], axis=0)[::-1]
+    return np.concatenate([reversed_cumprod, ones], axis=0)
+
+
+def torch_weights(module, kind: str) -> list[np.ndarray]:
+    """Return ``[weight_ih, weight_hh, bias_ih, bias_hh]`` of a one-layer torch LSTM/GRU (cell).
+
+    Parameters
+    ----------
+    module : torch.nn.LSTM, torch.nn.LSTMCell, torch.nn.GRU or torch.nn.GRUCell
+    kind : {"lstm", "gru"}
+
+    Returns
+    -------
+    list of ndarray
+        float64 copies, shapes (kn, d), (kn, n), (kn,), (kn,) with k = 4 (LSTM) or 3 (GRU).
+    """
+    import torch
+
+    if kind not in ("lstm", "gru"):
+        raise ValueError(f"kind must be 'lstm' or 'gru', got {kind!r}")
+    layer_type = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind]
+    cell_type = {"lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell}[kind]
+    if isinstance(module, cell_type):
+        if not module.bias:
+            raise ValueError(f"torch.nn.{cell_type.__name__} without biases is not supported")
+        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    elif isinstance(module, layer_type):
+        if module.num_layers != 1 or module.bidirectional or not module.bias:
+            raise ValueError(f"only a one-layer, unidirectional, biased torch.nn."
+                             f"{layer_type.__name__} is supported")
+        if kind == "lstm" and module.proj_size:
+            raise ValueError("torch.nn.LSTM with proj_size > 0 is not supported")
+        names = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+    else:
+        raise TypeError(f"expected torch.nn.{layer_type.__name__} or torch.nn."
+                        f"{cell_type.__name__}, got {type(module).__name__}")
+    return [getattr(module, name).detach().to(torch.float64).cpu().numpy().copy()
+            for name in names]
