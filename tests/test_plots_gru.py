@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from rnnbook.experiments.speed import BenchmarkConfig, results_from_record
 from rnnbook.plots.gru import (
     NORM_LIMITS,
     plot_interpolation,
     plot_step_times,
     plot_update_flow,
 )
-from rnnbook.speed import BenchmarkConfig, results_from_record
 from rnnbook.update_gate import UpdateGateFlow, interpolation_demo, update_bias_gradient_flow
 
 

@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from rnnbook.decomposition import DepthContrast, DistanceProfile
-from rnnbook.lag_experiment import LagResults
+from rnnbook.experiments.lag import LagResults
 from rnnbook.plots.common import OVERFLOW_COLOR, new_figure, semilogy_with_overflow
 
 #: Fixed log range of the explorer's term-norm axis, so that frames can be compared.

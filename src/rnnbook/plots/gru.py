@@ -6,8 +6,8 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
+from rnnbook.experiments.speed import SpeedResults, speed_table
 from rnnbook.plots.common import new_figure, semilogy_with_overflow
-from rnnbook.speed import SpeedResults, speed_table
 from rnnbook.update_gate import Interpolation, UpdateGateFlow
 
 #: Fixed y-range of the gradient-norm panel, so that the frames of an explorer compare.

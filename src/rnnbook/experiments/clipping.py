@@ -12,32 +12,34 @@ A *spike* is a step t >= m whose loss exceeds k times the median loss of the m s
 it (k = ``spike_factor``, m = ``spike_window``); consecutive spike steps count as one spike.
 
 The runs take tens of seconds, so they are not redone on every build:
-``python -m rnnbook.clipping_experiment`` writes them to ``rnnbook/data/clipping_runs.json``
-(with the seeds, library versions and the command line), :func:`load_clipping_runs` reads that
-file, and the test suite re-runs a reduced configuration to check that it reproduces.
+``python -m rnnbook.experiments.clipping`` writes them to ``rnnbook/data/clipping_runs.json``
+(with the seeds, library versions and the command line), :func:`load_runs` reads that file,
+and the test suite re-runs a reduced configuration to check that it reproduces. The steps are
+taken by the shared loop :func:`rnnbook.experiments.training.training_loop`.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
+import torch
 from numpy.typing import ArrayLike
 
-from rnnbook import records
+from rnnbook.experiments.records import (
+    StoredExperiment,
+    json_floats,
+    read_floats,
+    software_versions,
+)
+from rnnbook.experiments.training import one_thread, training_loop
 from rnnbook.initializers import orthogonal
-from rnnbook.records import data_path, load_record, software_versions, write_record
 
-if TYPE_CHECKING:
-    import torch
-
-DATA_FILE = "clipping_runs.json"
+STORE = StoredExperiment("rnnbook.experiments.clipping", "clipping_runs.json",
+                         ("runs", "summary"))
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 #: Steps at the end of a run whose mean loss is reported as its final loss.
 FINAL_WINDOW = 50
@@ -223,8 +225,6 @@ def make_model(seed: int,
     the read-out keep torch's default initialisation under ``torch.manual_seed(seed)``; the
     hidden biases start at zero.
     """
-    import torch
-
     torch.manual_seed(seed)
     rnn = torch.nn.RNN(1, config.n_hidden, nonlinearity="relu")
     readout = torch.nn.Linear(config.n_hidden, 1)
@@ -252,8 +252,6 @@ def train(seed: int, threshold: float | None, config: ExperimentConfig | None = 
     -----
     A non-finite loss ends the run early (it is recorded, and counts as a spike).
     """
-    import torch
-
     config = ExperimentConfig() if config is None else config
     if not isinstance(config, ExperimentConfig):
         raise TypeError(f"config must be an ExperimentConfig, got {type(config).__name__}")
@@ -263,37 +261,24 @@ def train(seed: int, threshold: float | None, config: ExperimentConfig | None = 
                                   or not isinstance(threshold, int | float)
                                   or not np.isfinite(threshold) or threshold <= 0):
         raise ValueError(f"threshold must be None or a finite number > 0, got {threshold!r}")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         rnn, readout = make_model(seed, config)
         params = [*rnn.parameters(), *readout.parameters()]
         optimiser = torch.optim.SGD(params, lr=config.learning_rate)
         rng = np.random.default_rng([seed, 1])
-        losses, norms = [], []
-        for _ in range(config.steps):
+
+        def batch_loss() -> torch.Tensor:
             x, y = echo_batch(rng, config)
             hidden, _ = rnn(torch.from_numpy(x))
             output = readout(hidden[config.delay:])
-            loss = torch.mean((output - torch.from_numpy(y)) ** 2)
-            optimiser.zero_grad()
-            loss.backward()
-            if threshold is None:
-                norm = torch.nn.utils.get_total_norm([p.grad for p in params])
-            else:
-                norm = torch.nn.utils.clip_grad_norm_(params, threshold)
-            losses.append(loss.item())
-            norms.append(norm.item())
-            if not np.isfinite(losses[-1]):
-                break
-            optimiser.step()
-    finally:
-        torch.set_num_threads(threads)
+            return torch.mean((output - torch.from_numpy(y)) ** 2)
+
+        curves = training_loop(batch_loss, params, optimiser, config.steps, clip=threshold)
     return ClippingRun(
         seed=seed,
         threshold=None if threshold is None else float(threshold),
-        losses=np.array(losses, dtype=np.float32),
-        grad_norms=np.array(norms, dtype=np.float32),
+        losses=curves.loss[:curves.taken].astype(np.float32),
+        grad_norms=curves.grad_norm[:curves.taken].astype(np.float32),
         spike_factor=config.spike_factor,
         spike_window=config.spike_window,
     )
@@ -356,11 +341,6 @@ def _summary_row(run: ClippingRun) -> dict:
     }
 
 
-def _float32_list(values: np.ndarray) -> list[float]:
-    # The shortest decimal that reads back as the same float32: exact and compact.
-    return [float(str(np.float32(v))) for v in values]
-
-
 def run_experiment(seeds: Sequence[int] = DEFAULT_SEEDS, config: ExperimentConfig | None = None,
                    command: str = "") -> dict:
     """Return the JSON-ready record of every seed trained without and with clipping.
@@ -381,7 +361,7 @@ def run_experiment(seeds: Sequence[int] = DEFAULT_SEEDS, config: ExperimentConfi
     return {
         "description": "Echo task (y_t = x_{t-d}), ReLU RNN with orthogonal W, SGD; per-step "
                        "training loss and gradient norm before clipping, without and with "
-                       "gradient-norm clipping. Written by rnnbook.clipping_experiment.",
+                       "gradient-norm clipping. Written by rnnbook.experiments.clipping.",
         "command": command,
         "versions": software_versions(),
         "config": dataclasses.asdict(config),
@@ -389,7 +369,8 @@ def run_experiment(seeds: Sequence[int] = DEFAULT_SEEDS, config: ExperimentConfi
         "summary": [_summary_row(run) for run in runs],
         "runs": [
             {"seed": run.seed, "threshold": run.threshold,
-             "losses": _float32_list(run.losses), "grad_norms": _float32_list(run.grad_norms)}
+             "losses": json_floats(run.losses, float32=True),
+             "grad_norms": json_floats(run.grad_norms, float32=True)}
             for run in runs
         ],
     }
@@ -397,7 +378,12 @@ def run_experiment(seeds: Sequence[int] = DEFAULT_SEEDS, config: ExperimentConfi
 
 def dump_record(record: dict) -> str:
     """Return the record as JSON text with one line per key, summary row and run."""
-    return records.dump_record(record, ("runs", "summary"))
+    return STORE.dump(record)
+
+
+def default_output() -> Path:
+    """Return the path of the data file inside the (editable) source tree."""
+    return STORE.default_output()
 
 
 def results_from_record(record: dict) -> ClippingResults:
@@ -410,8 +396,8 @@ def results_from_record(record: dict) -> ClippingResults:
             ClippingRun(
                 seed=int(run["seed"]),
                 threshold=None if run["threshold"] is None else float(run["threshold"]),
-                losses=np.array(run["losses"], dtype=np.float32),
-                grad_norms=np.array(run["grad_norms"], dtype=np.float32),
+                losses=read_floats(run["losses"], "losses").astype(np.float32),
+                grad_norms=read_floats(run["grad_norms"], "grad_norms").astype(np.float32),
                 spike_factor=config.spike_factor,
                 spike_window=config.spike_window,
             )
@@ -423,29 +409,20 @@ def results_from_record(record: dict) -> ClippingResults:
         raise ValueError(f"not a clipping-experiment record: {error}") from None
 
 
-def load_clipping_runs() -> ClippingResults:
+def load_runs() -> ClippingResults:
     """Return the stored :class:`ClippingResults` from ``rnnbook/data/clipping_runs.json``."""
-    return results_from_record(load_record(DATA_FILE, "python -m rnnbook.clipping_experiment"))
-
-
-def default_output() -> Path:
-    """Return the path of the data file inside the (editable) source tree."""
-    return data_path(DATA_FILE)
+    return results_from_record(STORE.load())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Regenerate the stored runs: ``python -m rnnbook.clipping_experiment [options]``."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="python -m rnnbook.clipping_experiment",
-                                     description=__doc__.splitlines()[0])
+    """Regenerate the stored runs: ``python -m rnnbook.experiments.clipping [options]``."""
+    parser, argv = STORE.parser(__doc__.splitlines()[0], argv)
     parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
     parser.add_argument("--steps", type=int, default=ExperimentConfig.steps)
-    parser.add_argument("--output", type=Path, default=default_output())
     args = parser.parse_args(argv)
     config = ExperimentConfig(steps=args.steps)
-    command = " ".join(["python -m rnnbook.clipping_experiment", *argv])
-    record = run_experiment(args.seeds, config, command=command)
-    write_record(args.output, dump_record(record))
+    record = run_experiment(args.seeds, config, command=STORE.command_line(argv))
+    STORE.write(args.output, record)
     for row in record["summary"]:
         clip = "none" if row["threshold"] is None else f"{row['threshold']:g}"
         print(f"seed {row['seed']} clip {clip:>4}: {row['spikes']:2d} spikes, final loss "
