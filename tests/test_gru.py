@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook.gates import gate_path_products, span_products, spectral_norms
+from rnnbook.gates import gate_path_products, spectral_norms
 from rnnbook.gru import (
     GRUParams,
     gru_cell,
@@ -15,6 +15,7 @@ from rnnbook.gru import (
     gru_spans,
     gru_to_torch,
 )
+from rnnbook.jacobian import span_norms, span_products
 from rnnbook.lstm import LSTMParams, lstm_count_params
 
 TOL = 1e-12
@@ -202,16 +203,25 @@ def test_update_bias_keeps_the_gradient():
 def test_span_products_and_norms():
     rng = np.random.default_rng(0)
     J = rng.normal(size=(5, 2, 3, 3))
-    P = span_products(J)
-    np.testing.assert_array_equal(P[5], np.broadcast_to(np.eye(3), (2, 3, 3)))
-    np.testing.assert_allclose(P[1, 1], J[4, 1] @ J[3, 1] @ J[2, 1] @ J[1, 1], rtol=1e-13)
-    np.testing.assert_allclose(spectral_norms(P)[2, 0], np.linalg.svd(P[2, 0])[1][0], rtol=1e-13)
-    huge = span_products(np.full((400, 1, 2, 2), 1e3))
-    assert np.isinf(spectral_norms(huge)[0, 0])
+    P = span_products(J)  # indexed by distance d = T - k, with a batch axis
+    np.testing.assert_array_equal(P[0], np.broadcast_to(np.eye(3), (2, 3, 3)))
+    np.testing.assert_allclose(P[4, 1], J[4, 1] @ J[3, 1] @ J[2, 1] @ J[1, 1], rtol=1e-13)
+    for b in range(2):
+        np.testing.assert_array_equal(P[:, b], span_products(J[:, b]))
+    np.testing.assert_allclose(spectral_norms(P)[3, 0], np.linalg.svd(P[3, 0])[1][0], rtol=1e-13)
+    np.testing.assert_allclose(span_norms(J), spectral_norms(P), rtol=1e-12)
+    Q, exponents = span_products(J, rescaled=True)
+    assert Q.shape == P.shape and exponents.shape == (6, 2)
+    np.testing.assert_array_equal(np.ldexp(Q, exponents[..., None, None]), P)
+    huge = np.full((400, 1, 2, 2), 1e3)  # ||P_d|| = 2000^d
+    assert np.isinf(spectral_norms(span_products(huge))[-1, 0])
+    norms = span_norms(huge)[:, 0]
+    np.testing.assert_allclose(norms[50], 2000.0 ** 50, rtol=1e-12)
+    assert np.isinf(norms[-1]) and np.all(np.isfinite(span_products(huge, rescaled=True)[0]))
     np.testing.assert_array_equal(gate_path_products(np.full((3, 1, 2), 0.5))[:, 0, 0],
                                   [0.125, 0.25, 0.5, 1.0])
     with pytest.raises(ValueError, match=r"\(T, B, n, n\)"):
-        span_products(np.ones((3, 2, 2)))
+        span_products(np.ones((3, 2)))
     with pytest.raises(ValueError, match=r"\(T, B, n\)"):
         gate_path_products(np.ones((3, 2)))
 

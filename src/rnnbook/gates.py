@@ -1,4 +1,4 @@
-"""What the gated cells (LSTM, GRU) share: the sigmoid, input checks, and Jacobian products.
+"""What the gated cells (LSTM, GRU) share: the sigmoid, input checks, and span results.
 
 A gradient that crosses many steps is multiplied by one Jacobian per step. For a sequence of
 one-step Jacobians ``J_1..J_T`` (``J_t`` = d state_t / d state_{t-1}) the product over the span
@@ -6,7 +6,8 @@ from step k to step T is
 
     d state_T / d state_k = J_T J_{T-1} ... J_{k+1},    and the empty product (k = T) is I.
 
-:func:`span_products` computes all of them at once, from the far end backwards.
+:func:`rnnbook.jacobian.span_products` computes all of them at once (indexed by the distance
+T - k), for the gated cells as for the Elman RNN; :class:`SpanJacobians` holds them indexed by k.
 """
 
 from __future__ import annotations
@@ -120,32 +121,6 @@ def initial_state(name: str, value, batch: int, width: int) -> np.ndarray:
     return state
 
 
-def span_products(jacobians: np.ndarray) -> np.ndarray:
-    """Return all span products of one-step Jacobians, shape (T + 1, B, n, n).
-
-    Parameters
-    ----------
-    jacobians : ndarray, shape (T, B, n, n)
-        ``jacobians[t - 1]`` is J_t = d s_t / d s_{t-1}, for t = 1..T.
-
-    Returns
-    -------
-    ndarray, shape (T + 1, B, n, n)
-        Entry k is d s_T / d s_k = J_T ... J_{k+1} for k = 0..T (entry T is the identity).
-        Overflow is not an error: entries may be inf or nan.
-    """
-    jacobians = np.asarray(jacobians, dtype=np.float64)
-    if jacobians.ndim != 4 or jacobians.shape[-1] != jacobians.shape[-2]:
-        raise ValueError(f"jacobians must have shape (T, B, n, n), got {jacobians.shape}")
-    T, B, n, _ = jacobians.shape
-    products = np.empty((T + 1, B, n, n))
-    products[T] = np.eye(n)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(T - 1, -1, -1):
-            products[k] = products[k + 1] @ jacobians[k]
-    return products
-
-
 def spectral_norms(matrices: np.ndarray) -> np.ndarray:
     """Return the spectral norms (largest singular values) of a stack of matrices.
 
@@ -181,7 +156,8 @@ class SpanJacobians:
     products : ndarray, shape (K, B, n, n)
         d s_T / d s_k for each k and each sequence in the batch.
     norms : ndarray, shape (K, B)
-        Spectral norms ||d s_T / d s_k||_2 (inf where a product overflowed).
+        Spectral norms ||d s_T / d s_k||_2, computed without overflow (``inf`` only beyond the
+        float range, where ``products`` may hold inf or nan).
     gate_path : ndarray, shape (K, B, n)
         The diagonal of the gate-only path: prod_{j=k+1}^{T} f_j for the LSTM (forget gates),
         prod z_j for the GRU (update gates). Its largest entry is that path's spectral norm.

@@ -44,10 +44,9 @@ from rnnbook.gates import (
     gate_path_products,
     initial_state,
     sigmoid,
-    span_products,
-    spectral_norms,
     torch_weights,
 )
+from rnnbook.jacobian import span_norms, span_products
 
 #: Gate blocks in the order torch stacks them.
 GRU_GATES = ("r", "z", "n")
@@ -295,9 +294,8 @@ def gru_jacobian(params: GRUParams, traj: GRUTrajectory) -> GRUJacobian:
 
 def gru_spans(params: GRUParams, traj: GRUTrajectory) -> SpanJacobians:
     """Return dh_T/dh_k for k = 0..T as :class:`SpanJacobians` (``gate_path`` = prod z_j)."""
-    jacobian = gru_jacobian(params, traj)
+    total = gru_jacobian(params, traj).total
     T = traj.h.shape[0]
-    products = span_products(jacobian.total)
     k = np.arange(0, T + 1)
-    return SpanJacobians(k=k, distance=T - k, products=products,
-                         norms=spectral_norms(products), gate_path=gate_path_products(traj.z))
+    return SpanJacobians(k=k, distance=T - k, products=span_products(total)[::-1],
+                         norms=span_norms(total)[::-1], gate_path=gate_path_products(traj.z))

@@ -20,6 +20,14 @@ and W (dh_t/dh_k) = (dz_{t+1}/dz_{k+1}) W. One step has J_t = D_t W and K_{t+1} 
 products AB and BA, which share their eigenvalues but in general not their singular values.
 Both obey the same bound: each factor has norm <= gamma sigma_max(W), gamma = sup |f'|.
 
+Spans, for every cell. :func:`span_products` and :func:`span_norms` are the one place the book
+multiplies one-step Jacobians over spans, for the Elman RNN here and for the LSTM and GRU
+(:mod:`rnnbook.lstm`, :mod:`rnnbook.gru`, whose Jacobians carry a batch axis). One index
+convention: entry d is the span of distance d that ends at the last step,
+P_d = J_T J_{T-1} ... J_{T-d+1} = ds_T/ds_{T-d}, with P_0 = I (reverse the first axis,
+``[::-1]``, to index by the earlier step k = T - d). The norms are computed from a running
+product rescaled by exact powers of two, so they never overflow.
+
 Norms are spectral norms (largest singular value) throughout.
 """
 
@@ -36,6 +44,7 @@ from rnnbook.spectra import (
     eigenvalues,
     power_norms,
     rescale_to_spectral_radius,
+    rescaled_running_products,
     running_product_log2_norms,
     spectral_norm,
     spectral_radius,
@@ -108,15 +117,49 @@ def span_product(jacobians, t: int, k: int) -> np.ndarray:
     return product
 
 
-def span_products(jacobians) -> np.ndarray:
-    """Return P_d = J_T J_{T-1} ... J_{T-d+1} for d = 0..T, shape (T + 1, n, n); P_0 = I.
+def _check_spans(jacobians) -> np.ndarray:
+    if isinstance(jacobians, str) or jacobians is None:
+        raise TypeError(f"jacobians must be an array (T, ..., n, n), got "
+                        f"{type(jacobians).__name__}")
+    stack = np.asarray(jacobians, dtype=np.float64)
+    if stack.ndim < 3 or stack.shape[-1] != stack.shape[-2] or stack.shape[-1] == 0:
+        raise ValueError(f"jacobians must have shape (T, n, n) or (T, B, n, n), got "
+                         f"{stack.shape}")
+    return stack
 
-    P_d = dh_T/dh_{T-d} when J are the step Jacobians. One backward accumulation,
-    P_d = P_{d-1} J_{T-d+1}. Formed as is: after an overflow the entries are ``inf``/NaN.
+
+def span_products(jacobians, *, rescaled: bool = False):
+    """Return P_d = J_T J_{T-1} ... J_{T-d+1} for d = 0..T, shape (T + 1, ..., n, n); P_0 = I.
+
+    P_d = ds_T/ds_{T-d} when J are the step Jacobians (J[t - 1] = J_t = ds_t/ds_{t-1}). One
+    backward accumulation, P_d = P_{d-1} J_{T-d+1}.
+
+    Parameters
+    ----------
+    jacobians : array_like, shape (T, n, n) or (T, B, n, n)
+        One-step Jacobians, with optional batch axes between T and the matrix axes.
+    rescaled : bool
+        False: return the products formed as is (after an overflow the entries are
+        ``inf``/NaN). True: return ``(Q, exponents)`` with P_d = Q_d 2^exponents[d], shapes
+        (T + 1, ..., n, n) and (T + 1, ...): the same products to the bit, rescaled by exact
+        powers of two so that they never overflow (see
+        :func:`rnnbook.spectra.rescaled_running_products`); for norms of spans far beyond the
+        float range, or of parts of them.
     """
-    stack = _check_stack(jacobians)
-    T, n = stack.shape[0], stack.shape[1]
-    products = np.empty((T + 1, n, n))
+    stack = _check_spans(jacobians)
+    T, n = stack.shape[0], stack.shape[-1]
+    if rescaled:
+        batch = stack.shape[1:-2]
+        Q = np.empty((T + 1, *batch, n, n))
+        exponents = np.zeros((T + 1, *batch), dtype=np.int64)
+        Q[0] = np.eye(n)
+        for index in np.ndindex(*batch):
+            chain = stack[(slice(None), *index)][::-1]
+            for d, (product, shift) in enumerate(rescaled_running_products(chain), start=1):
+                Q[(d, *index)] = product
+                exponents[(d, *index)] = shift
+        return Q, exponents
+    products = np.empty((T + 1, *stack.shape[1:]))
     products[0] = np.eye(n)
     with np.errstate(over="ignore", invalid="ignore"):
         for d in range(1, T + 1):
@@ -125,19 +168,23 @@ def span_products(jacobians) -> np.ndarray:
 
 
 def span_norms(jacobians) -> np.ndarray:
-    """Return ||J_T ... J_{T-d+1}|| for d = 0..T, shape (T + 1,): every span ending at T.
+    """Return ||J_T ... J_{T-d+1}|| for d = 0..T, shape (T + 1, ...): every span ending at T.
 
-    Entry d is ||dh_T/dh_{T-d}||. One backward accumulation, P_d = P_{d-1} J_{T-d+1}, with the
+    Entry d is ||ds_T/ds_{T-d}|| (the norms of :func:`span_products`; ``jacobians`` is
+    (T, n, n) or (T, B, n, n)). One backward accumulation, P_d = P_{d-1} J_{T-d+1}, with the
     running product rescaled by exact powers of two (see
     :func:`rnnbook.spectra.running_product_log2_norms`), so it never overflows and every
     representable norm is accurate to round-off. Overflow is not an error: a norm beyond the
     float range (about 1.8e308) is ``inf``, one below it (about 5e-324) is 0; a non-finite
     Jacobian (a forward pass that overflowed) makes that span and all longer ones NaN.
     """
-    stack = _check_stack(jacobians)
-    mantissa, exponent = running_product_log2_norms(stack[::-1])
-    with np.errstate(over="ignore", under="ignore"):
-        return np.ldexp(mantissa, exponent)
+    stack = _check_spans(jacobians)
+    norms = np.empty((stack.shape[0] + 1, *stack.shape[1:-2]))
+    for index in np.ndindex(*stack.shape[1:-2]):
+        mantissa, exponent = running_product_log2_norms(stack[(slice(None), *index)][::-1])
+        with np.errstate(over="ignore", under="ignore"):
+            norms[(slice(None), *index)] = np.ldexp(mantissa, exponent)
+    return norms
 
 
 def span_norm(jacobians, t: int, k: int) -> float:

@@ -43,10 +43,11 @@ from rnnbook.gates import (
     gate_path_products,
     initial_state,
     sigmoid,
-    span_products,
     spectral_norms,
     torch_weights,
 )
+from rnnbook.jacobian import span_norms, span_products, step_jacobians
+from rnnbook.rnn import RNNParams, forward
 
 #: Gate blocks in the order torch stacks them.
 LSTM_GATES = ("i", "f", "g", "o")
@@ -341,13 +342,19 @@ def lstm_cell_spans(params: LSTMParams, traj: LSTMTrajectory) -> SpanJacobians:
     """
     S = lstm_state_jacobian(params, traj)
     T, B, n = traj.h.shape
-    M = span_products(S)[1:]  # k = 1..T
     dh_dc = traj.o * (1 - np.tanh(traj.c) ** 2)
+
+    def c_rows(M: np.ndarray) -> np.ndarray:
+        return M[..., :n, :n] + M[..., :n, n:] * dh_dc[..., None, :]
+
+    # Index by k = 1..T: reverse the distance axis of span_products and drop k = 0.
     with np.errstate(over="ignore", invalid="ignore"):
-        products = M[..., :n, :n] + M[..., :n, n:] * dh_dc[..., None, :]
+        products = c_rows(span_products(S)[::-1][1:])
+    Q, exponents = span_products(S, rescaled=True)
+    with np.errstate(over="ignore", under="ignore"):
+        norms = np.ldexp(spectral_norms(c_rows(Q[::-1][1:])), exponents[::-1][1:])
     k = np.arange(1, T + 1)
-    return SpanJacobians(k=k, distance=T - k, products=products,
-                         norms=spectral_norms(products),
+    return SpanJacobians(k=k, distance=T - k, products=products, norms=norms,
                          gate_path=gate_path_products(traj.f)[1:])
 
 
@@ -366,7 +373,8 @@ class GradientFlow:
     forget_path : ndarray, shape (T,)
         ||prod_{j=k+1}^{T} diag(f_j)||_2 = max_i prod_j f_{j,i}: the forget-gate path alone.
     rnn : ndarray, shape (T,)
-        ||dh_T/dh_k||_2 of a tanh RNN with the same input (inf where it overflowed).
+        ||dh_T/dh_k||_2 of a tanh RNN with the same input (computed without overflow: inf only
+        beyond the float range).
     forget_gates : ndarray, shape (T, n)
         The LSTM's forget-gate values f_t along the sequence.
     recurrent_scale : float
@@ -387,18 +395,6 @@ class GradientFlow:
         return float(self.forget_gates.mean())
 
 
-def _rnn_span_norms(params, x: np.ndarray) -> np.ndarray:
-    """Return ||dh_T/dh_k||_2 for k = 0..T of a vanilla RNN, shape (T + 1,)."""
-    from rnnbook.activations import get_activation
-    from rnnbook.rnn import forward
-
-    traj = forward(params, x)
-    df = get_activation(params.activation).df
-    with np.errstate(over="ignore", invalid="ignore"):
-        jacobians = df(traj.z)[..., None] * params.W  # J_t = diag(f'(z_t)) W, (T, 1, n, n)
-    return spectral_norms(span_products(jacobians))[:, 0]
-
-
 def forget_bias_gradient_flow(
     forget_bias: float,
     *,
@@ -414,8 +410,6 @@ def forget_bias_gradient_flow(
     RNN is ``RNNParams.random(1, n, 1, recurrent_scale=...)`` with tanh. Only distances
     0..T-1 are reported for both (the LSTM's dc_T/dc_k is defined for k >= 1).
     """
-    from rnnbook.rnn import RNNParams
-
     forget_bias = check_real("forget_bias", forget_bias)
     T = check_count("T", T, 2)
     n = check_count("n", n)
@@ -428,13 +422,13 @@ def forget_bias_gradient_flow(
     traj = lstm_forward(lstm_params, x)
     spans = lstm_cell_spans(lstm_params, traj)
     rnn_params = RNNParams.random(1, n, 1, recurrent_scale=scale, seed=seed)
-    rnn_norms = _rnn_span_norms(rnn_params, x)
+    rnn_norms = span_norms(step_jacobians(rnn_params, forward(rnn_params, x)))
     return GradientFlow(
         forget_bias=forget_bias,
         distance=spans.distance[::-1].copy(),
         lstm=spans.norms[::-1, 0].copy(),
         forget_path=spans.gate_path[::-1, 0].max(axis=-1),
-        rnn=rnn_norms[1:][::-1].copy(),
+        rnn=rnn_norms[:T],
         forget_gates=traj.f[:, 0].copy(),
         recurrent_scale=scale,
     )

@@ -11,6 +11,7 @@ Norms are spectral norms (largest singular value) throughout.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,41 +96,59 @@ def rescale_to_spectral_norm(W, sigma: float) -> np.ndarray:
     return W * (sigma / current)
 
 
+def _check_factors(factors) -> np.ndarray:
+    factors = np.asarray(factors, dtype=np.float64)
+    if factors.ndim != 3 or factors.shape[1] != factors.shape[2] or factors.shape[1] == 0:
+        raise ValueError(f"factors must have shape (K, n, n), got {factors.shape}")
+    return factors
+
+
+def rescaled_running_products(factors) -> Iterator[tuple[np.ndarray, int]]:
+    """Yield ``(Q_d, e_d)`` for d = 1..K with A_1 ... A_d = Q_d 2^e_d, never overflowing.
+
+    ``factors`` is (K, n, n), A_1..A_K; each new factor multiplies on the right. After every
+    factor the running product is rescaled by an exact power of two so that its largest entry
+    lies in [0.5, 1): rescaling adds no rounding error, so Q_d is the plain product to the bit,
+    times 2^-e_d. A product that is exactly zero, or not finite, is left unscaled.
+    """
+    factors = _check_factors(factors)
+    Q = np.eye(factors.shape[1])
+    shift = 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for factor in factors:
+            Q = Q @ factor
+            largest = np.abs(Q).max()
+            if np.isfinite(largest) and largest > 0.0:
+                _, e = np.frexp(largest)
+                Q = np.ldexp(Q, -e)
+                shift += int(e)
+            yield Q, shift
+
+
 def running_product_log2_norms(factors) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(mantissa, exponent)``, both (K + 1,): ||A_1 ... A_d|| = mantissa 2^exponent.
 
     ``factors`` is (K, n, n), A_1..A_K; each new factor multiplies on the right, and d = 0 is
-    the identity. The running product is rescaled by exact powers of two after every factor, so
-    it never overflows or underflows and rescaling adds no rounding error. An exactly zero
-    product gives mantissa 0 from then on; a non-finite factor gives NaN from there on.
+    the identity. The running product is :func:`rescaled_running_products`, so it never
+    overflows or underflows and rescaling adds no rounding error. An exactly zero product gives
+    mantissa 0 from then on; a non-finite factor gives NaN from there on.
     """
-    factors = np.asarray(factors, dtype=np.float64)
-    if factors.ndim != 3 or factors.shape[1] != factors.shape[2] or factors.shape[1] == 0:
-        raise ValueError(f"factors must have shape (K, n, n), got {factors.shape}")
-    K, n = factors.shape[0], factors.shape[1]
+    factors = _check_factors(factors)
+    K = factors.shape[0]
     mantissa = np.empty(K + 1)
     exponent = np.zeros(K + 1, dtype=np.int64)
     mantissa[0] = 1.0
-    Q = np.eye(n)
-    shift = 0
     state = "finite"
+    products = rescaled_running_products(factors)
     for d in range(1, K + 1):
-        factor = factors[d - 1]
-        if not np.all(np.isfinite(factor)):
+        Q, shift = next(products)
+        if not np.all(np.isfinite(factors[d - 1])):
             state = "nan"
+        elif state == "finite" and np.abs(Q).max() == 0.0:
+            state = "zero"
         if state != "finite":
             mantissa[d] = np.nan if state == "nan" else 0.0
-            exponent[d] = 0
             continue
-        Q = Q @ factor
-        largest = np.abs(Q).max()
-        if largest == 0.0:
-            state = "zero"
-            mantissa[d] = 0.0
-            continue
-        _, e = np.frexp(largest)
-        Q = np.ldexp(Q, -e)
-        shift += int(e)
         mantissa[d] = np.linalg.norm(Q, 2)
         exponent[d] = shift
     return mantissa, exponent
