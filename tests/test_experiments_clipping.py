@@ -124,7 +124,7 @@ def test_plot_shows_both_runs(stored):
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: ExperimentConfig(delay=25, seq_len=25), ValueError, "delay"),
+        (lambda: ExperimentConfig(delay=25, T=25), ValueError, "delay"),
         (lambda: ExperimentConfig(steps=0), ValueError, "steps"),
         (lambda: ExperimentConfig(thresholds=()), TypeError, "thresholds"),
         (lambda: ExperimentConfig(thresholds=(3.0, -1.0)), ValueError, r"thresholds\[1\]"),

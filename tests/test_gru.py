@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from torch_reference import GATED_SIZES, GATED_TOL, gated_inputs, torch_gate_blocks
 
 from rnnbook.gates import gate_path_products, spectral_norms
 from rnnbook.gru import (
@@ -18,21 +19,17 @@ from rnnbook.gru import (
 from rnnbook.jacobian import span_norms, span_products
 from rnnbook.lstm import LSTMParams, lstm_count_params
 
-TOL = 1e-12
-SIZES = [(1, 1, 1, 1), (3, 5, 4, 20), (7, 16, 2, 50), (2, 32, 8, 12)]  # d, n, B, T
+TOL = GATED_TOL
+SIZES = GATED_SIZES
 
 
 def random_inputs(d, n, B, T, seed):
-    rng = np.random.default_rng(seed + 200)
-    return rng.normal(size=(T, B, d)), rng.normal(size=(B, n))
+    return gated_inputs(d, n, B, T, seed + 200)
 
 
 def torch_gates(module: torch.nn.GRUCell, x, h):
     """torch's r, z, n from its own weights, split in torch's chunk order."""
-    gi = torch.nn.functional.linear(x, module.weight_ih, module.bias_ih)
-    gh = torch.nn.functional.linear(h, module.weight_hh, module.bias_hh)
-    i_r, i_z, i_n = gi.chunk(3, dim=-1)
-    h_r, h_z, h_n = gh.chunk(3, dim=-1)
+    (i_r, i_z, i_n), (h_r, h_z, h_n) = torch_gate_blocks(module, x, h, 3)
     r = torch.sigmoid(i_r + h_r)
     z = torch.sigmoid(i_z + h_z)
     return r, z, torch.tanh(i_n + r * h_n)
@@ -41,7 +38,7 @@ def torch_gates(module: torch.nn.GRUCell, x, h):
 @pytest.mark.parametrize("d, n, B, T", SIZES)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_forward_equals_torch_gru(d, n, B, T, seed):
-    params = GRUParams.random(d, n, update_bias=0.5, recurrent_scale=1.5, seed=seed)
+    params = GRUParams.random(d, n, update_bias=0.5, g=1.5, seed=seed)
     x, h0 = random_inputs(d, n, B, T, seed)
     traj = gru_forward(params, x, h0)
     out, h_T = gru_to_torch(params)(torch.from_numpy(x), torch.from_numpy(h0)[None])
@@ -127,7 +124,7 @@ def test_param_count_matches_torch(d, n):
 
 
 def small_case(seed, n=4, d=3, B=2, T=6, **kwargs):
-    params = GRUParams.random(d, n, recurrent_scale=2.0, seed=seed, **kwargs)
+    params = GRUParams.random(d, n, g=2.0, seed=seed, **kwargs)
     x, h0 = random_inputs(d, n, B, T, seed)
     return params, x, gru_forward(params, x, h0)
 

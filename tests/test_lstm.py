@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
+from torch_reference import GATED_SIZES, GATED_TOL, gated_inputs, torch_gate_blocks
 
 from rnnbook.lstm import (
     GradientFlow,
@@ -22,27 +23,25 @@ from rnnbook.plots.gates import plot_gradient_flow
 from rnnbook.rnn import RNNParams
 from rnnbook.rnn import to_torch as rnn_to_torch
 
-TOL = 1e-12
-SIZES = [(1, 1, 1, 1), (3, 5, 4, 20), (7, 16, 2, 50), (2, 32, 8, 12)]  # d, n, B, T
+TOL = GATED_TOL
+SIZES = GATED_SIZES
 
 
 def random_inputs(d, n, B, T, seed):
-    rng = np.random.default_rng(seed + 100)
-    return (rng.normal(size=(T, B, d)), rng.normal(size=(B, n)), rng.normal(size=(B, n)))
+    return gated_inputs(d, n, B, T, seed + 100, states=2)
 
 
 def torch_gates(module: torch.nn.LSTMCell, x, h):
     """torch's own pre-activations, split with torch's chunk: (i, f, g, o) activated."""
-    pre = (torch.nn.functional.linear(x, module.weight_ih, module.bias_ih)
-           + torch.nn.functional.linear(h, module.weight_hh, module.bias_hh))
-    i, f, g, o = pre.chunk(4, dim=-1)
+    (x_i, x_f, x_g, x_o), (h_i, h_f, h_g, h_o) = torch_gate_blocks(module, x, h, 4)
+    i, f, g, o = x_i + h_i, x_f + h_f, x_g + h_g, x_o + h_o
     return torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
 
 
 @pytest.mark.parametrize("d, n, B, T", SIZES)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_forward_equals_torch_lstm(d, n, B, T, seed):
-    params = LSTMParams.random(d, n, forget_bias=1.0, recurrent_scale=1.5, seed=seed)
+    params = LSTMParams.random(d, n, forget_bias=1.0, g=1.5, seed=seed)
     x, h0, c0 = random_inputs(d, n, B, T, seed)
     traj = lstm_forward(params, x, h0, c0)
     module = lstm_to_torch(params)
@@ -137,7 +136,7 @@ def test_gate_blocks_and_forget_bias():
 
 
 def small_case(seed, n=4, d=3, B=2, T=6, **kwargs):
-    params = LSTMParams.random(d, n, recurrent_scale=2.0, seed=seed, **kwargs)
+    params = LSTMParams.random(d, n, g=2.0, seed=seed, **kwargs)
     x, h0, c0 = random_inputs(d, n, B, T, seed)
     return params, x, lstm_forward(params, x, h0, c0)
 
@@ -307,7 +306,7 @@ def test_gradient_flow_follows_the_forget_bias():
 
 def test_plot_gradient_flow_returns_figures_also_when_exploding():
     for flow in (forget_bias_gradient_flow(1.0, T=30, n=8),
-                 forget_bias_gradient_flow(1.0, T=30, n=8, recurrent_scale=40.0)):
+                 forget_bias_gradient_flow(1.0, T=30, n=8, g=40.0)):
         fig = plot_gradient_flow(flow)
         assert isinstance(fig, Figure) and len(fig.axes) == 2
     assert any("off the scale" in text.get_text() for text in fig.axes[0].texts)

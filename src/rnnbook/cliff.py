@@ -28,8 +28,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from rnnbook.activations import get_activation
 from rnnbook.checks import check_positive
 from rnnbook.clipping import clip_by_norm
+
+sigmoid = get_activation("sigmoid").f
 
 #: Pascanu et al. (2013): 50 steps from x_0 = 0.5 to the target sigma(x_50) = 0.7.
 STEPS = 50
@@ -41,12 +44,6 @@ TARGET = 0.7
 START = (5.0, -2.8)
 #: The view of the surface the explorer draws: w in [3, 7], b in [-4.5, 0.5].
 VIEW = (3.0, 7.0, -4.5, 0.5)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # exp(-|x|) never overflows.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _check_pair(w, b) -> tuple[np.ndarray, np.ndarray]:
@@ -91,8 +88,8 @@ def cliff_loss(w: ArrayLike, b: ArrayLike, *, steps: int = STEPS, x0: float = X0
     steps = _check_steps(steps)
     x = np.full(np.broadcast_shapes(w_arr.shape, b_arr.shape), float(x0))
     for _ in range(steps):
-        x = w_arr * _sigmoid(x) + b_arr
-    return (_sigmoid(x) - target) ** 2
+        x = w_arr * sigmoid(x) + b_arr
+    return (sigmoid(x) - target) ** 2
 
 
 def cliff_gradient(w: ArrayLike, b: ArrayLike, *, steps: int = STEPS, x0: float = X0,
@@ -111,12 +108,12 @@ def cliff_gradient(w: ArrayLike, b: ArrayLike, *, steps: int = STEPS, x0: float 
     dx_db = np.zeros(shape)
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(steps):
-            s = _sigmoid(x)
+            s = sigmoid(x)
             slope = w_arr * s * (1.0 - s)
             dx_dw = s + slope * dx_dw
             dx_db = 1.0 + slope * dx_db
             x = w_arr * s + b_arr
-        s = _sigmoid(x)
+        s = sigmoid(x)
         residual = s - target
         outer = 2.0 * residual * s * (1.0 - s)
         return residual**2, outer * dx_dw, outer * dx_db
@@ -139,7 +136,7 @@ def _scalar_gradient(w: float, b: float) -> tuple[float, float, float]:
     return residual * residual, outer * dx_dw, outer * dx_db
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CliffSurface:
     """The loss on a (w, b) grid.
 
@@ -188,7 +185,7 @@ def cliff_surface(view: tuple[float, float, float, float] = VIEW, *, nw: int = 1
     return _surface(w_min, w_max, b_min, b_max, int(nw), int(nb))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Descent:
     """A gradient-descent run on the cliff loss.
 
@@ -295,7 +292,7 @@ def _descend(w: float, b: float, learning_rate: float, steps: int,
     return Descent(*arrays, learning_rate=learning_rate, threshold=threshold, stopped=stopped)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CliffDescent:
     """The cliff surface with two descents from the same start, with and without clipping.
 

@@ -28,7 +28,7 @@ TORCH_EPS = 1e-6
 Gradients = Mapping[str, Any] | Sequence[Any] | np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Clipped:
     """Clipped copies of some gradients, with the norms before and after.
 

@@ -18,7 +18,8 @@ from typing import ClassVar, Self
 import numpy as np
 
 from rnnbook.activations import get_activation
-from rnnbook.checks import batched, check_count, check_real, finite_array
+from rnnbook.checks import batched, check_choice, check_count, check_real, finite_array
+from rnnbook.spectra import gaussian_matrix
 
 sigmoid = get_activation("sigmoid").f
 
@@ -73,8 +74,7 @@ class GatedParams:
 
     def gate(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return ``(U_k, W_k, b_k)``, shapes (n, d), (n, n), (n,), of gate ``name``."""
-        if name not in self.GATES:
-            raise ValueError(f"unknown {self.KIND} gate {name!r}; choose one of {self.GATES}")
+        check_choice(f"{self.KIND} gate", name, self.GATES)
         n, index = self.n_hidden, self.GATES.index(name)
         block = slice(index * n, (index + 1) * n)
         return self.U[block], self.W[block], self.b[block]
@@ -90,23 +90,23 @@ class GatedParams:
 
     @classmethod
     def _random_blocks(
-        cls, n_input, n_hidden, recurrent_scale, seed, *, gate: str, bias_name: str, bias
+        cls, n_input, n_hidden, g, seed, *, gate: str, bias_name: str, bias
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.random.Generator]:
         """Return ``(U, W, b, rng)`` drawn as the subclasses' ``random`` documents.
 
-        Entries of U have standard deviation 1/sqrt(d), of W recurrent_scale/sqrt(n), of b 0.1;
+        Entries of U have standard deviation 1/sqrt(d), of W g/sqrt(n), of b 0.1;
         ``bias`` (the argument called ``bias_name``) is added to ``gate``'s bias block.
         """
         d = check_count("n_input", n_input)
         n = check_count("n_hidden", n_hidden)
-        scale = check_real("recurrent_scale", recurrent_scale)
+        g = check_real("g", g)
         bias = check_real(bias_name, bias)
         k, index = len(cls.GATES), cls.GATES.index(gate)
         rng = np.random.default_rng(seed)
         b = rng.normal(0.0, 0.1, k * n)
         b[index * n:(index + 1) * n] += bias
         U = rng.normal(0.0, 1.0 / np.sqrt(d), (k * n, d))
-        W = rng.normal(0.0, scale / np.sqrt(n), (k * n, n))
+        W = gaussian_matrix(n, g, rng, rows=k * n)
         return U, W, b, rng
 
 

@@ -83,17 +83,17 @@ class GRUParams(GatedParams):
         n_input: int,
         n_hidden: int,
         *,
-        recurrent_scale: float = 1.0,
+        g: float = 1.0,
         update_bias: float = 0.0,
         seed: int = 0,
     ) -> GRUParams:
-        """Return random weights: Gaussian, variance 1/fan-in, W scaled by ``recurrent_scale``.
+        """Return random weights: Gaussian, variance 1/fan-in, W scaled by ``g``.
 
-        Entries of U have standard deviation 1/sqrt(d), entries of W recurrent_scale/sqrt(n),
+        Entries of U have standard deviation 1/sqrt(d), entries of W g/sqrt(n),
         biases 0.1; ``update_bias`` is added to b_z (a positive value keeps z_t near 1, so the
         state is copied).
         """
-        U, W, b, rng = cls._random_blocks(n_input, n_hidden, recurrent_scale, seed, gate="z",
+        U, W, b, rng = cls._random_blocks(n_input, n_hidden, g, seed, gate="z",
                                           bias_name="update_bias", bias=update_bias)
         return cls(U=U, W=W, b=b, b_hn=rng.normal(0.0, 0.1, W.shape[1]))
 

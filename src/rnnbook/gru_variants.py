@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnbook.checks import check_choice
 from rnnbook.gates import sigmoid
 from rnnbook.gru import GRUParams, gru_cell, step_inputs
 
@@ -43,8 +44,7 @@ def gru_step(params: GRUParams, x, h, convention: str = "torch") -> np.ndarray:
     """
     if not isinstance(params, GRUParams):
         raise TypeError(f"params must be GRUParams, got {type(params).__name__}")
-    if convention not in CONVENTIONS:
-        raise ValueError(f"unknown convention {convention!r}; choose one of {CONVENTIONS}")
+    check_choice("convention", convention, CONVENTIONS)
     if convention == "torch":
         return gru_cell(params, x, h)
     xb, hb, single = step_inputs(params, x, h)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnbook.checks import check_choice
+
 
 def _outputs(o) -> np.ndarray:
     """Return ``o`` as a float array of shape (T, B, m), checking its shape.
@@ -173,8 +175,4 @@ def get_loss(name: str) -> Loss:
     """
     if not isinstance(name, str):
         raise TypeError(f"loss must be a string, got {type(name).__name__}")
-    try:
-        return LOSSES[name]
-    except KeyError:
-        known = ", ".join(sorted(LOSSES))
-        raise ValueError(f"unknown loss {name!r}; choose one of: {known}") from None
+    return LOSSES[check_choice("loss", name, tuple(LOSSES))]

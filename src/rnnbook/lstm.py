@@ -76,17 +76,17 @@ class LSTMParams(GatedParams):
         n_input: int,
         n_hidden: int,
         *,
-        recurrent_scale: float = 1.0,
+        g: float = 1.0,
         forget_bias: float = 0.0,
         seed: int = 0,
     ) -> LSTMParams:
-        """Return random weights: Gaussian, variance 1/fan-in, W scaled by ``recurrent_scale``.
+        """Return random weights: Gaussian, variance 1/fan-in, W scaled by ``g``.
 
-        Entries of U have standard deviation 1/sqrt(d), entries of W recurrent_scale/sqrt(n),
+        Entries of U have standard deviation 1/sqrt(d), entries of W g/sqrt(n),
         biases 0.1; ``forget_bias`` is added to the forget-gate block b_f (Jozefowicz et al.
         2015 recommend 1).
         """
-        U, W, b, _ = cls._random_blocks(n_input, n_hidden, recurrent_scale, seed, gate="f",
+        U, W, b, _ = cls._random_blocks(n_input, n_hidden, g, seed, gate="f",
                                         bias_name="forget_bias", bias=forget_bias)
         return cls(U=U, W=W, b=b)
 
@@ -377,7 +377,7 @@ class GradientFlow:
         beyond the float range).
     forget_gates : ndarray, shape (T, n)
         The LSTM's forget-gate values f_t along the sequence.
-    recurrent_scale : float
+    g : float
         Scale g of both networks' recurrent weights (std g / sqrt(n)).
     """
 
@@ -387,7 +387,7 @@ class GradientFlow:
     forget_path: np.ndarray
     rnn: np.ndarray
     forget_gates: np.ndarray
-    recurrent_scale: float
+    g: float
 
     @property
     def mean_forget(self) -> float:
@@ -400,28 +400,28 @@ def forget_bias_gradient_flow(
     *,
     T: int = 100,
     n: int = 32,
-    recurrent_scale: float = 1.0,
+    g: float = 1.0,
     seed: int = 0,
 ) -> GradientFlow:
     """Return the :class:`GradientFlow` of a random LSTM whose b_f is shifted by ``forget_bias``.
 
     Both networks read the same input, one channel of standard normal noise, from zero states.
-    The LSTM is ``LSTMParams.random(1, n, forget_bias=forget_bias, recurrent_scale=...)``; the
-    RNN is ``RNNParams.random(1, n, 1, recurrent_scale=...)`` with tanh. Only distances
+    The LSTM is ``LSTMParams.random(1, n, forget_bias=forget_bias, g=...)``; the
+    RNN is ``RNNParams.random(1, n, 1, g=...)`` with tanh. Only distances
     0..T-1 are reported for both (the LSTM's dc_T/dc_k is defined for k >= 1).
     """
     forget_bias = check_real("forget_bias", forget_bias)
     T = check_count("T", T, 2)
     n = check_count("n", n)
-    scale = check_real("recurrent_scale", recurrent_scale)
+    scale = check_real("g", g)
     if scale < 0:
-        raise ValueError(f"recurrent_scale must be >= 0, got {scale}")
+        raise ValueError(f"g must be >= 0, got {scale}")
     x = np.random.default_rng([seed, 7]).normal(size=(T, 1, 1))
-    lstm_params = LSTMParams.random(1, n, recurrent_scale=scale, forget_bias=forget_bias,
+    lstm_params = LSTMParams.random(1, n, g=scale, forget_bias=forget_bias,
                                     seed=seed)
     traj = lstm_forward(lstm_params, x)
     spans = lstm_cell_spans(lstm_params, traj)
-    rnn_params = RNNParams.random(1, n, 1, recurrent_scale=scale, seed=seed)
+    rnn_params = RNNParams.random(1, n, 1, g=scale, seed=seed)
     rnn_norms = span_norms(step_jacobians(rnn_params, forward(rnn_params, x)))
     return GradientFlow(
         forget_bias=forget_bias,
@@ -430,7 +430,7 @@ def forget_bias_gradient_flow(
         forget_path=spans.gate_path[::-1, 0].max(axis=-1),
         rnn=rnn_norms[:T],
         forget_gates=traj.f[:, 0].copy(),
-        recurrent_scale=scale,
+        g=scale,
     )
 
 
@@ -455,5 +455,5 @@ def describe_gradient_flow(result: GradientFlow, distances: tuple[int, ...] = (1
         for d in picks
     ]
     return (f"Gradient norms against distance T - k on a log scale, forget-gate bias "
-            f"{result.forget_bias:+g}, recurrent scale g = {result.recurrent_scale:g}, mean "
+            f"{result.forget_bias:+g}, recurrent scale g = {result.g:g}, mean "
             f"forget gate {result.mean_forget:.2f}; " + "; ".join(parts) + ".")

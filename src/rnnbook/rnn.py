@@ -14,11 +14,12 @@ import numpy as np
 
 from rnnbook.activations import get_activation
 from rnnbook.checks import batched, finite_array
+from rnnbook.spectra import gaussian_matrix
 
 TORCH_ACTIVATIONS = ("tanh", "relu")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RNNParams:
     """Weights of an Elman RNN with an affine read-out.
 
@@ -88,12 +89,12 @@ class RNNParams:
         n_output: int,
         *,
         activation: str = "tanh",
-        recurrent_scale: float = 1.0,
+        g: float = 1.0,
         seed: int = 0,
     ) -> RNNParams:
-        """Return random weights: Gaussian, variance 1/fan-in, W scaled by ``recurrent_scale``.
+        """Return random weights: Gaussian, variance 1/fan-in, W scaled by ``g``.
 
-        With ``recurrent_scale = g`` the entries of W have standard deviation g / sqrt(n), so by
+        With ``g = g`` the entries of W have standard deviation g / sqrt(n), so by
         the circular law the spectral radius of W is close to g for large n.
         """
         for name, value in (("n_input", n_input), ("n_hidden", n_hidden), ("n_output", n_output)):
@@ -102,7 +103,7 @@ class RNNParams:
         rng = np.random.default_rng(seed)
         return cls(
             U=rng.normal(0.0, 1.0 / np.sqrt(n_input), (n_hidden, n_input)),
-            W=rng.normal(0.0, recurrent_scale / np.sqrt(n_hidden), (n_hidden, n_hidden)),
+            W=gaussian_matrix(n_hidden, g, rng),
             b=rng.normal(0.0, 0.1, n_hidden),
             V=rng.normal(0.0, 1.0 / np.sqrt(n_hidden), (n_output, n_hidden)),
             c=rng.normal(0.0, 0.1, n_output),
@@ -116,7 +117,7 @@ class RNNParams:
         return RNNParams(**fields)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Trajectory:
     """What a forward pass computed, with a batch axis always present.
 

@@ -192,15 +192,33 @@ def gelfand_sequence(W, k_max: int) -> np.ndarray:
     return np.exp(logs / np.arange(1, k_max + 1))
 
 
-def gaussian_matrix(n: int, g: float, seed: int = 0) -> np.ndarray:
-    """Return an (n, n) matrix with independent N(0, g^2 / n) entries."""
+def gaussian_matrix(n: int, g: float, seed: int | np.random.Generator = 0, *,
+                    rows: int | None = None) -> np.ndarray:
+    """Return an (n, n) matrix with independent N(0, g^2 / n) entries: the Gaussian init.
+
+    The one place the book draws a Gaussian recurrent matrix (``RNNParams.random``, the gated
+    cells' ``random``, :func:`rnnbook.initializers.scaled_gaussian` all call it). By the
+    circular law its spectral radius tends to g as n grows.
+
+    Parameters
+    ----------
+    n : int
+        Hidden size (the fan-in: entries have standard deviation g / sqrt(n)).
+    g : float
+        The scale g >= 0.
+    seed : int or numpy.random.Generator
+        Seed of ``numpy.random.default_rng``, or a generator to draw from (it advances).
+    rows : int, optional
+        Draw (rows, n) instead, e.g. k gate blocks stacked, (k n, n).
+    """
     n = check_count("n", n)
     g = check_real("g", g, low=0.0)
+    rows = n if rows is None else check_count("rows", rows)
     rng = np.random.default_rng(seed)
-    return rng.normal(0.0, g / np.sqrt(n), (n, n))
+    return rng.normal(0.0, g / np.sqrt(n), (rows, n))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CircularLaw:
     """Eigenvalues of one random Gaussian matrix with entries N(0, g^2 / n).
 
@@ -228,7 +246,7 @@ class CircularLaw:
     inside: float
 
 
-def circular_law(g: float, n: int = 400, seed: int = 0) -> CircularLaw:
+def circular_law(n: int = 400, g: float = 1.0, seed: int = 0) -> CircularLaw:
     """Return the :class:`CircularLaw` sample: eigenvalues of an (n, n) N(0, g^2/n) matrix."""
     W = gaussian_matrix(n, g, seed)
     values = eigenvalues(W)
@@ -257,7 +275,7 @@ def shear_matrix(rho: float, shear: float, n: int = 2) -> np.ndarray:
     return rho * np.eye(n) + shear * np.eye(n, k=1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class NonnormalTransient:
     """||W^k|| for a normal and a non-normal matrix with the same eigenvalues.
 

@@ -38,6 +38,8 @@ from rnnbook.experiments.records import (
 from rnnbook.experiments.training import one_thread, training_loop
 from rnnbook.initializers import orthogonal
 
+#: Config keys of records written before the fields took the package's names (hidden, T).
+LEGACY_KEYS = {"n_hidden": "hidden", "seq_len": "T"}
 STORE = StoredExperiment("rnnbook.experiments.clipping", "clipping_runs.json",
                          ("runs", "summary"))
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
@@ -51,10 +53,10 @@ class ExperimentConfig:
 
     Attributes
     ----------
-    n_hidden : int
+    hidden : int
         Hidden size n of the ReLU RNN.
-    seq_len : int
-        T, the length of each training sequence.
+    T : int
+        The length of each training sequence.
     delay : int
         d: the target at step t is the input at step t - d.
     batch : int
@@ -71,8 +73,8 @@ class ExperimentConfig:
         m: the running median is over the m previous steps.
     """
 
-    n_hidden: int = 32
-    seq_len: int = 25
+    hidden: int = 32
+    T: int = 25
     delay: int = 5
     batch: int = 32
     steps: int = 300
@@ -82,13 +84,13 @@ class ExperimentConfig:
     spike_window: int = 10
 
     def __post_init__(self) -> None:
-        for name in ("n_hidden", "seq_len", "delay", "batch", "steps", "spike_window"):
+        for name in ("hidden", "T", "delay", "batch", "steps", "spike_window"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.delay >= self.seq_len:
-            raise ValueError(f"delay ({self.delay}) must be smaller than seq_len "
-                             f"({self.seq_len}): no step would have a target")
+        if self.delay >= self.T:
+            raise ValueError(f"delay ({self.delay}) must be smaller than T "
+                             f"({self.T}): no step would have a target")
         if not isinstance(self.thresholds, tuple) or not self.thresholds:
             raise TypeError(f"thresholds must be a non-empty tuple of numbers, got "
                             f"{self.thresholds!r}")
@@ -141,7 +143,7 @@ def count_spike_events(spike_steps: ArrayLike) -> int:
     return int(1 + np.count_nonzero(np.diff(spike_steps) > 1))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ClippingRun:
     """One training run: per-step loss and gradient norm.
 
@@ -188,7 +190,7 @@ class ClippingRun:
         return float(np.mean(self.grad_norms >= self.threshold))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ClippingComparison:
     """The runs of one seed without clipping and with clipping at one threshold."""
 
@@ -213,8 +215,8 @@ def echo_batch(rng: np.random.Generator,
 
     Both are float32 numpy arrays; y lines up with the outputs o_d..o_{T-1}.
     """
-    x = rng.standard_normal((config.seq_len, config.batch, 1)).astype(np.float32)
-    return x, x[: config.seq_len - config.delay]
+    x = rng.standard_normal((config.T, config.batch, 1)).astype(np.float32)
+    return x, x[: config.T - config.delay]
 
 
 def make_model(seed: int,
@@ -226,10 +228,10 @@ def make_model(seed: int,
     hidden biases start at zero.
     """
     torch.manual_seed(seed)
-    rnn = torch.nn.RNN(1, config.n_hidden, nonlinearity="relu")
-    readout = torch.nn.Linear(config.n_hidden, 1)
+    rnn = torch.nn.RNN(1, config.hidden, nonlinearity="relu")
+    readout = torch.nn.Linear(config.hidden, 1)
     with torch.no_grad():
-        rnn.weight_hh_l0.copy_(torch.from_numpy(orthogonal(config.n_hidden, seed=seed)))
+        rnn.weight_hh_l0.copy_(torch.from_numpy(orthogonal(config.hidden, seed=seed)))
         rnn.bias_ih_l0.zero_()
         rnn.bias_hh_l0.zero_()
     return rnn, readout
@@ -284,7 +286,7 @@ def train(seed: int, threshold: float | None, config: ExperimentConfig | None = 
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ClippingResults:
     """Stored runs of the experiment, as written by :func:`run_experiment`.
 
@@ -389,7 +391,7 @@ def default_output() -> Path:
 def results_from_record(record: dict) -> ClippingResults:
     """Return the :class:`ClippingResults` held in a record from :func:`run_experiment`."""
     try:
-        fields = dict(record["config"])
+        fields = {LEGACY_KEYS.get(key, key): value for key, value in record["config"].items()}
         fields["thresholds"] = tuple(float(t) for t in fields["thresholds"])
         config = ExperimentConfig(**fields)
         runs = tuple(

@@ -151,7 +151,7 @@ def initial_params(config: LagExperimentConfig, seed: int) -> RNNParams:
     return from_torch(model.recurrent, model.readout)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LagSignal:
     """Where the gradient of the copy-at-lag-d loss sits, at initialisation, for several lags.
 
@@ -237,7 +237,7 @@ def window_means(values, window: int) -> np.ndarray:
     return array.reshape(-1, window).mean(axis=1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LagRun:
     """One stored training run of the grid.
 
@@ -322,7 +322,7 @@ class LagRun:
         return run
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LagSummary:
     """Results of the runs at one lag.
 
@@ -347,7 +347,7 @@ class LagSummary:
     worst_final: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LagResults:
     """The stored lag experiment, as written by :func:`run_experiment`.
 

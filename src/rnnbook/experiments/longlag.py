@@ -70,7 +70,7 @@ QUICK_SEEDS = (0, 1)
 QUICK_STEPS = 200
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LongLagResults:
     """The stored experiment.
 

@@ -52,7 +52,7 @@ RECORD_KEYS = ("description", "command", "created", "versions", "machine", "load
 TIMING_KEYS = ("model", "hidden", "fused", "seconds", "cpu_seconds")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FlopCount:
     """Matrix-product FLOPs of one training step of a recurrent layer (see the module notes).
 

@@ -36,7 +36,7 @@ def plot_gradient_flow(result: GradientFlow) -> Figure:
     left.set_xlabel("distance T - k (steps)")
     left.set_ylabel("spectral norm")
     left.set_title(f"forget-gate bias {result.forget_bias:+g}, scale g = "
-                   f"{result.recurrent_scale:g}", fontsize=10)
+                   f"{result.g:g}", fontsize=10)
     left.legend(fontsize=7, loc="upper right", framealpha=0.9)
     right.hist(np.ravel(result.forget_gates), bins=np.linspace(0.0, 1.0, 21),
                color="#92c5de", edgecolor="#2166ac")

@@ -39,7 +39,7 @@ def plot_update_flow(result: UpdateGateFlow) -> Figure:
     left.set_xlabel("distance T - k (steps)")
     left.set_ylabel("spectral norm")
     left.set_title(f"update-gate bias {result.update_bias:+g}, scale g = "
-                   f"{result.recurrent_scale:g}", fontsize=10)
+                   f"{result.g:g}", fontsize=10)
     left.legend(fontsize=7, loc="lower left", framealpha=0.9)
     right.hist(np.ravel(result.update_gates), bins=np.linspace(0.0, 1.0, 21),
                color="#a6dba0", edgecolor=GRU_COLOR)
