@@ -11,6 +11,7 @@ from rnnbook.experiments.clipping import (
     ClippingComparison,
     ExperimentConfig,
     count_spike_events,
+    describe_clipping_comparison,
     find_spikes,
     load_runs,
     main,
@@ -117,7 +118,7 @@ def test_plot_shows_both_runs(stored):
     assert isinstance(fig, Figure)
     assert len(fig.axes) == 2
     assert len(render_png(fig)) < 30_000
-    text = stored.compare(0).describe()
+    text = describe_clipping_comparison(stored.compare(0))
     assert "Without clipping: 8 loss spikes" in text and "Clipped at 3: 0 spikes" in text
 
 

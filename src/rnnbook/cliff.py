@@ -323,19 +323,22 @@ class CliffDescent:
         """(final loss without clipping, final loss with clipping)."""
         return self.unclipped.final_loss, self.clipped.final_loss
 
-    def describe(self) -> str:
-        """Return one sentence with the measured numbers, for alt text."""
-        w_u, b_u = self.unclipped.points[-1]
-        w_c, b_c = self.clipped.points[-1]
-        return (
-            f"Cliff loss surface over w and b with two gradient-descent paths from "
-            f"(w, b) = ({self.start[0]:g}, {self.start[1]:g}), learning rate "
-            f"{self.learning_rate:g}. Without clipping the largest step is "
-            f"{self.unclipped.max_step:.3g} and the run ends at ({w_u:.3g}, {b_u:.3g}) with loss "
-            f"{self.unclipped.final_loss:.3g}; clipped at norm {self.threshold:g} the largest "
-            f"step is {self.clipped.max_step:.3g} and it ends at ({w_c:.3g}, {b_c:.3g}) with "
-            f"loss {self.clipped.final_loss:.3g}."
-        )
+
+def describe_cliff_descent(result: CliffDescent) -> str:
+    """Return one sentence with the measured numbers of a :class:`CliffDescent`, for alt text."""
+    if not isinstance(result, CliffDescent):
+        raise TypeError(f"expected a CliffDescent, got {type(result).__name__}")
+    w_u, b_u = result.unclipped.points[-1]
+    w_c, b_c = result.clipped.points[-1]
+    return (
+        f"Cliff loss surface over w and b with two gradient-descent paths from "
+        f"(w, b) = ({result.start[0]:g}, {result.start[1]:g}), learning rate "
+        f"{result.learning_rate:g}. Without clipping the largest step is "
+        f"{result.unclipped.max_step:.3g} and the run ends at ({w_u:.3g}, {b_u:.3g}) with loss "
+        f"{result.unclipped.final_loss:.3g}; clipped at norm {result.threshold:g} the largest "
+        f"step is {result.clipped.max_step:.3g} and it ends at ({w_c:.3g}, {b_c:.3g}) with "
+        f"loss {result.clipped.final_loss:.3g}."
+    )
 
 
 def cliff_descent(threshold: float, learning_rate: float, *, steps: int = 200,

@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -197,16 +196,19 @@ class ClippingComparison:
     unclipped: ClippingRun
     clipped: ClippingRun
 
-    def describe(self) -> str:
-        """Return one sentence with the measured numbers, for alt text."""
-        u, c = self.unclipped, self.clipped
-        return (
-            f"Seed {u.seed}, loss and gradient norm over {u.losses.size} training steps. "
-            f"Without clipping: {u.spike_count} loss spikes, largest gradient norm "
-            f"{float(u.grad_norms.max()):.3g}, final loss {u.final_loss:.3g}. Clipped at "
-            f"{c.threshold:g}: {c.spike_count} spikes, clipping on "
-            f"{100 * c.clipped_fraction:.0f}% of steps, final loss {c.final_loss:.3g}."
-        )
+
+def describe_clipping_comparison(result: ClippingComparison) -> str:
+    """Return one sentence with the measured numbers of a comparison, for alt text."""
+    if not isinstance(result, ClippingComparison):
+        raise TypeError(f"expected a ClippingComparison, got {type(result).__name__}")
+    u, c = result.unclipped, result.clipped
+    return (
+        f"Seed {u.seed}, loss and gradient norm over {u.losses.size} training steps. "
+        f"Without clipping: {u.spike_count} loss spikes, largest gradient norm "
+        f"{float(u.grad_norms.max()):.3g}, final loss {u.final_loss:.3g}. Clipped at "
+        f"{c.threshold:g}: {c.spike_count} spikes, clipping on "
+        f"{100 * c.clipped_fraction:.0f}% of steps, final loss {c.final_loss:.3g}."
+    )
 
 
 def echo_batch(rng: np.random.Generator,
@@ -378,14 +380,10 @@ def run_experiment(seeds: Sequence[int] = DEFAULT_SEEDS, config: ExperimentConfi
     }
 
 
-def dump_record(record: dict) -> str:
-    """Return the record as JSON text with one line per key, summary row and run."""
-    return STORE.dump(record)
-
-
-def default_output() -> Path:
-    """Return the path of the data file inside the (editable) source tree."""
-    return STORE.default_output()
+#: The record as JSON text, one line per key and per row (:meth:`StoredExperiment.dump`).
+dump_record = STORE.dump
+#: The data file in the (editable) source tree.
+default_output = STORE.default_output
 
 
 def results_from_record(record: dict) -> ClippingResults:

@@ -28,7 +28,6 @@ import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -514,14 +513,10 @@ def run_experiment(
     }
 
 
-def dump_record(record: dict) -> str:
-    """Return the record as JSON text with one line per key, summary row and run."""
-    return STORE.dump(record)
-
-
-def default_output() -> Path:
-    """Return the path of the data file inside the (editable) source tree."""
-    return STORE.default_output()
+#: The record as JSON text, one line per key and per row (:meth:`StoredExperiment.dump`).
+dump_record = STORE.dump
+#: The data file in the (editable) source tree.
+default_output = STORE.default_output
 
 
 def results_from_record(record: dict) -> LagResults:

@@ -397,14 +397,10 @@ def format_table(rows: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
-def dump_record(record: dict) -> str:
-    """Return the record as JSON text: one line per top-level key and per run."""
-    return STORE.dump(record)
-
-
-def default_output() -> Path:
-    """Return the path of the data file inside the (editable) source tree."""
-    return STORE.default_output()
+#: The record as JSON text, one line per key and per row (:meth:`StoredExperiment.dump`).
+dump_record = STORE.dump
+#: The data file in the (editable) source tree.
+default_output = STORE.default_output
 
 
 def main(argv: Sequence[str] | None = None) -> int:

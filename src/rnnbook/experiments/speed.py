@@ -36,7 +36,6 @@ import os
 import platform
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -403,14 +402,10 @@ def format_speed_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def dump_record(record: dict) -> str:
-    """Return the record as JSON text with one line per key and per timing."""
-    return STORE.dump(record)
-
-
-def default_output() -> Path:
-    """Return the path of the data file inside the (editable) source tree."""
-    return STORE.default_output()
+#: The record as JSON text, one line per key and per row (:meth:`StoredExperiment.dump`).
+dump_record = STORE.dump
+#: The data file in the (editable) source tree.
+default_output = STORE.default_output
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -229,7 +229,7 @@ def plot_circular_law(result: CircularLaw) -> Figure:
     return fig
 
 
-def alt_eigen_and_products(params: dict, result: EigenProducts) -> str:
+def describe_eigen_and_products(result: EigenProducts) -> str:
     """Return alt text for one frame of the eigenvalue/product explorer (numbers included)."""
     return (
         f"Left: the {result.eigenvalues.size} eigenvalues of W with scale {result.g:g} in "
@@ -241,7 +241,7 @@ def alt_eigen_and_products(params: dict, result: EigenProducts) -> str:
     )
 
 
-def alt_nonnormal_transient(params: dict, result: NonnormalTransient) -> str:
+def describe_nonnormal_transient(result: NonnormalTransient) -> str:
     """Return alt text for one frame of the non-normal transient explorer."""
     after = ("" if result.below_one_step is None
              else f", and falls below 1 from k = {result.below_one_step}")
