@@ -38,6 +38,8 @@ class GatedParams:
 
     GATES: ClassVar[tuple[str, ...]] = ()
     KIND: ClassVar[str] = "gated"
+    #: Bias vectors of size n kept apart from ``b`` (the GRU's b_hn), for the weight count.
+    EXTRA_BIASES: ClassVar[int] = 0
 
     def expected_shapes(self) -> dict[str, tuple[int, ...]]:
         """Return the shape every field must have, given W's columns and U's columns."""
@@ -108,6 +110,78 @@ class GatedParams:
         U = rng.normal(0.0, 1.0 / np.sqrt(d), (k * n, d))
         W = gaussian_matrix(n, g, rng, rows=k * n)
         return U, W, b, rng
+
+
+@dataclass(frozen=True, eq=False)
+class GatePathSplit:
+    """One-step Jacobians split as diag(gate_t) + rest_t: the gate-only path and all others.
+
+    Subclasses add the gate's field (named by ``GATE``); ``total`` is the full Jacobian.
+    """
+
+    t: np.ndarray
+    rest: np.ndarray
+
+    GATE: ClassVar[str] = ""
+
+    @property
+    def total(self) -> np.ndarray:
+        """diag(gate_t) + rest_t, shape (K, B, n, n)."""
+        gate = getattr(self, self.GATE)
+        return self.rest + gate[..., None] * np.eye(gate.shape[-1])
+
+
+def check_params(params, cls: type[GatedParams]) -> GatedParams:
+    """Return ``params``, or raise ``TypeError`` unless it is a ``cls`` instance."""
+    if not isinstance(params, cls):
+        raise TypeError(f"params must be {cls.__name__}, got {type(params).__name__}")
+    return params
+
+
+def check_trajectory(params, traj, params_cls: type[GatedParams], traj_cls: type) -> None:
+    """Raise unless ``params`` is a ``params_cls`` and ``traj`` a matching ``traj_cls``."""
+    check_params(params, params_cls)
+    if not isinstance(traj, traj_cls):
+        article = "an" if traj_cls.__name__[0] in "AEIOUL" else "a"
+        raise TypeError(f"traj must be {article} {traj_cls.__name__}, got "
+                        f"{type(traj).__name__}")
+    if traj.h.shape[-1] != params.n_hidden or traj.x.shape[-1] != params.n_input:
+        raise ValueError(f"traj (x {traj.x.shape}, h {traj.h.shape}) does not match params "
+                         f"(d={params.n_input}, n={params.n_hidden})")
+
+
+def count_gated_params(cls: type[GatedParams], n_input: int, n_hidden: int, *,
+                       torch_biases: bool = True) -> int:
+    """Return the number of weights of one gated layer of class ``cls``.
+
+    k blocks of U (n x d), W (n x n) and a bias: k (n d + n n + n), plus k n for torch's second
+    bias vector (``torch_biases``) or else ``cls.EXTRA_BIASES`` n (the biases kept apart).
+    """
+    d = check_count("n_input", n_input)
+    n = check_count("n_hidden", n_hidden)
+    k = len(cls.GATES)
+    extra = k if torch_biases else cls.EXTRA_BIASES
+    return k * (n * d + n * n + n) + extra * n
+
+
+def gated_to_torch(params: GatedParams, bias_hh: np.ndarray, *, cell: bool = False):
+    """Return a float64 torch LSTM/GRU layer (or cell) with U, W, b and this ``bias_hh``.
+
+    b goes to ``bias_ih``; the layer type follows ``params.KIND`` ("LSTM" or "GRU").
+    """
+    import torch
+
+    n_input, n_hidden = params.n_input, params.n_hidden
+    if cell:
+        module = getattr(torch.nn, f"{params.KIND}Cell")(n_input, n_hidden, dtype=torch.float64)
+        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    else:
+        module = getattr(torch.nn, params.KIND)(n_input, n_hidden, dtype=torch.float64)
+        names = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+    with torch.no_grad():
+        for name, value in zip(names, (params.U, params.W, params.b, bias_hh), strict=True):
+            getattr(module, name).copy_(torch.from_numpy(np.ascontiguousarray(value)))
+    return module
 
 
 def initial_state(name: str, value, batch: int, width: int) -> np.ndarray:

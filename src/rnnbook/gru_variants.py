@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnbook.checks import check_choice
-from rnnbook.gates import sigmoid
+from rnnbook.gates import check_params, sigmoid
 from rnnbook.gru import GRUParams, gru_cell, step_inputs
 
 CONVENTIONS = ("torch", "cho", "chung")
@@ -42,8 +42,7 @@ def gru_step(params: GRUParams, x, h, convention: str = "torch") -> np.ndarray:
     -------
     ndarray, shape (n,) or (B, n)
     """
-    if not isinstance(params, GRUParams):
-        raise TypeError(f"params must be GRUParams, got {type(params).__name__}")
+    check_params(params, GRUParams)
     check_choice("convention", convention, CONVENTIONS)
     if convention == "torch":
         return gru_cell(params, x, h)
@@ -58,8 +57,7 @@ def gru_step(params: GRUParams, x, h, convention: str = "torch") -> np.ndarray:
 
 def flip_update_gate(params: GRUParams) -> GRUParams:
     """Return weights whose update gate is 1 - z: U_z, W_z and b_z negated, the rest unchanged."""
-    if not isinstance(params, GRUParams):
-        raise TypeError(f"params must be GRUParams, got {type(params).__name__}")
+    check_params(params, GRUParams)
     n = params.n_hidden
     U, W, b = params.U.copy(), params.W.copy(), params.b.copy()
     for array in (U, W, b):

@@ -36,15 +36,15 @@ from typing import ClassVar
 
 import numpy as np
 
+from rnnbook import gates
 from rnnbook.checks import batched, check_count, check_real
 from rnnbook.gates import (
     GatedParams,
+    GatePathSplit,
     SpanJacobians,
-    gate_path_products,
     initial_state,
     sigmoid,
     spectral_norms,
-    torch_weights,
 )
 from rnnbook.jacobian import span_norms, span_products, step_jacobians
 from rnnbook.rnn import RNNParams, forward
@@ -71,20 +71,12 @@ class LSTMParams(GatedParams):
     KIND: ClassVar[str] = "LSTM"
 
     @classmethod
-    def random(
-        cls,
-        n_input: int,
-        n_hidden: int,
-        *,
-        g: float = 1.0,
-        forget_bias: float = 0.0,
-        seed: int = 0,
-    ) -> LSTMParams:
-        """Return random weights: Gaussian, variance 1/fan-in, W scaled by ``g``.
+    def random(cls, n_input: int, n_hidden: int, *, g: float = 1.0, forget_bias: float = 0.0,
+               seed: int = 0) -> LSTMParams:
+        """Return random Gaussian weights (U 1/sqrt(d), W g/sqrt(n), biases 0.1).
 
-        Entries of U have standard deviation 1/sqrt(d), entries of W g/sqrt(n),
-        biases 0.1; ``forget_bias`` is added to the forget-gate block b_f (Jozefowicz et al.
-        2015 recommend 1).
+        ``forget_bias`` is added to the forget-gate block b_f (Jozefowicz et al. 2015 recommend
+        1).
         """
         U, W, b, _ = cls._random_blocks(n_input, n_hidden, g, seed, gate="f",
                                         bias_name="forget_bias", bias=forget_bias)
@@ -131,9 +123,7 @@ class LSTMTrajectory:
 
 
 def _check_params(params) -> LSTMParams:
-    if not isinstance(params, LSTMParams):
-        raise TypeError(f"params must be LSTMParams, got {type(params).__name__}")
-    return params
+    return gates.check_params(params, LSTMParams)
 
 
 def _gates(params: LSTMParams, pre: np.ndarray):
@@ -212,10 +202,7 @@ def lstm_count_params(n_input: int, n_hidden: int, *, torch_biases: bool = True)
     With ``torch_biases`` (torch's layout, two bias vectors) 4 (n d + n n + 2 n); otherwise
     (one bias, as :class:`LSTMParams`) 4 (n d + n n + n).
     """
-    d = check_count("n_input", n_input)
-    n = check_count("n_hidden", n_hidden)
-    biases = 2 if torch_biases else 1
-    return 4 * (n * d + n * n + biases * n)
+    return gates.count_gated_params(LSTMParams, n_input, n_hidden, torch_biases=torch_biases)
 
 
 def lstm_to_torch(params: LSTMParams, *, cell: bool = False):
@@ -223,21 +210,8 @@ def lstm_to_torch(params: LSTMParams, *, cell: bool = False):
 
     b goes to ``bias_ih``; ``bias_hh`` is zero.
     """
-    import torch
-
     params = _check_params(params)
-    if cell:
-        module = torch.nn.LSTMCell(params.n_input, params.n_hidden, dtype=torch.float64)
-        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-    else:
-        module = torch.nn.LSTM(params.n_input, params.n_hidden, dtype=torch.float64)
-        names = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
-    with torch.no_grad():
-        getattr(module, names[0]).copy_(torch.from_numpy(params.U))
-        getattr(module, names[1]).copy_(torch.from_numpy(params.W))
-        getattr(module, names[2]).copy_(torch.from_numpy(params.b))
-        getattr(module, names[3]).zero_()
-    return module
+    return gates.gated_to_torch(params, np.zeros_like(params.b), cell=cell)
 
 
 def lstm_from_torch(module) -> LSTMParams:
@@ -245,17 +219,12 @@ def lstm_from_torch(module) -> LSTMParams:
 
     The two torch biases are summed: b = bias_ih + bias_hh.
     """
-    U, W, b_ih, b_hh = torch_weights(module, "lstm")
+    U, W, b_ih, b_hh = gates.torch_weights(module, "lstm")
     return LSTMParams(U=U, W=W, b=b_ih + b_hh)
 
 
 def _check_trajectory(params, traj) -> None:
-    _check_params(params)
-    if not isinstance(traj, LSTMTrajectory):
-        raise TypeError(f"traj must be an LSTMTrajectory, got {type(traj).__name__}")
-    if traj.h.shape[-1] != params.n_hidden or traj.x.shape[-1] != params.n_input:
-        raise ValueError(f"traj (x {traj.x.shape}, h {traj.h.shape}) does not match params "
-                         f"(d={params.n_input}, n={params.n_hidden})")
+    gates.check_trajectory(params, traj, LSTMParams, LSTMTrajectory)
 
 
 def _dc_dh(params: LSTMParams, traj: LSTMTrajectory) -> np.ndarray:
@@ -270,7 +239,7 @@ def _dc_dh(params: LSTMParams, traj: LSTMTrajectory) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class LSTMCellJacobian:
+class LSTMCellJacobian(GatePathSplit):
     """The one-step cell-state Jacobians C_t = dc_t/dc_{t-1} = diag(f_t) + rest_t, t = 2..T.
 
     Attributes
@@ -283,15 +252,9 @@ class LSTMCellJacobian:
         A_t diag(o_{t-1} * tanh'(c_{t-1})): every path through h_{t-1} into the gates.
     """
 
-    t: np.ndarray
     forget: np.ndarray
-    rest: np.ndarray
 
-    @property
-    def total(self) -> np.ndarray:
-        """C_t = diag(f_t) + rest_t, shape (T - 1, B, n, n)."""
-        n = self.forget.shape[-1]
-        return self.rest + self.forget[..., None] * np.eye(n)
+    GATE: ClassVar[str] = "forget"
 
 
 def lstm_cell_jacobian(params: LSTMParams, traj: LSTMTrajectory) -> LSTMCellJacobian:
@@ -355,7 +318,7 @@ def lstm_cell_spans(params: LSTMParams, traj: LSTMTrajectory) -> SpanJacobians:
         norms = np.ldexp(spectral_norms(c_rows(Q[::-1][1:])), exponents[::-1][1:])
     k = np.arange(1, T + 1)
     return SpanJacobians(k=k, distance=T - k, products=products, norms=norms,
-                         gate_path=gate_path_products(traj.f)[1:])
+                         gate_path=gates.gate_path_products(traj.f)[1:])
 
 
 @dataclass(frozen=True, eq=False)
