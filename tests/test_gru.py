@@ -19,13 +19,6 @@ from rnnbook.gru import (
 from rnnbook.jacobian import span_norms, span_products
 from rnnbook.lstm import LSTMParams, lstm_count_params
 
-TOL = GATED_TOL
-SIZES = GATED_SIZES
-
-
-def random_inputs(d, n, B, T, seed):
-    return gated_inputs(d, n, B, T, seed + 200)
-
 
 def torch_gates(module: torch.nn.GRUCell, x, h):
     """torch's r, z, n from its own weights, split in torch's chunk order."""
@@ -35,22 +28,22 @@ def torch_gates(module: torch.nn.GRUCell, x, h):
     return r, z, torch.tanh(i_n + r * h_n)
 
 
-@pytest.mark.parametrize("d, n, B, T", SIZES)
+@pytest.mark.parametrize("d, n, B, T", GATED_SIZES)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_forward_equals_torch_gru(d, n, B, T, seed):
     params = GRUParams.random(d, n, update_bias=0.5, g=1.5, seed=seed)
-    x, h0 = random_inputs(d, n, B, T, seed)
+    x, h0 = gated_inputs(d, n, B, T, seed + 200)
     traj = gru_forward(params, x, h0)
     out, h_T = gru_to_torch(params)(torch.from_numpy(x), torch.from_numpy(h0)[None])
-    assert np.max(np.abs(traj.h - out.detach().numpy())) <= TOL
-    assert np.max(np.abs(traj.h[-1] - h_T[0].detach().numpy())) <= TOL
+    assert np.max(np.abs(traj.h - out.detach().numpy())) <= GATED_TOL
+    assert np.max(np.abs(traj.h[-1] - h_T[0].detach().numpy())) <= GATED_TOL
 
 
-@pytest.mark.parametrize("d, n, B, T", SIZES[:3])
+@pytest.mark.parametrize("d, n, B, T", GATED_SIZES[:3])
 def test_gates_follow_torch_convention(d, n, B, T):
     """r, z, n in torch's order, and h_t = (1 - z) n + z h_{t-1}: z multiplies the old state."""
     params = GRUParams.random(d, n, seed=3)
-    x, h0 = random_inputs(d, n, B, T, 3)
+    x, h0 = gated_inputs(d, n, B, T, 203)
     traj = gru_forward(params, x, h0)
     cell = gru_to_torch(params, cell=True)
     h = torch.from_numpy(h0)
@@ -58,11 +51,11 @@ def test_gates_follow_torch_convention(d, n, B, T):
         xt = torch.from_numpy(x[t])
         r, z, cand = torch_gates(cell, xt, h)
         for name, value in zip("rzn", (r, z, cand), strict=True):
-            assert np.max(np.abs(getattr(traj, name)[t] - value.detach().numpy())) <= TOL
+            assert np.max(np.abs(getattr(traj, name)[t] - value.detach().numpy())) <= GATED_TOL
         h_next = cell(xt, h)
-        assert torch.max(torch.abs(h_next - ((1 - z) * cand + z * h))) <= TOL
+        assert torch.max(torch.abs(h_next - ((1 - z) * cand + z * h))) <= GATED_TOL
         h = h_next
-        assert np.max(np.abs(traj.h[t] - h.detach().numpy())) <= TOL
+        assert np.max(np.abs(traj.h[t] - h.detach().numpy())) <= GATED_TOL
 
 
 def test_reset_is_applied_after_the_matrix_product():
@@ -87,11 +80,11 @@ def test_torch_default_init_round_trip():
     np.testing.assert_array_equal(params.b_hn, module.bias_hh_l0.detach().numpy()[12:])
     x = np.random.default_rng(0).normal(size=(15, 2, 3))
     out, _ = module(torch.from_numpy(x))
-    assert np.max(np.abs(gru_forward(params, x).h - out.detach().numpy())) <= TOL
+    assert np.max(np.abs(gru_forward(params, x).h - out.detach().numpy())) <= GATED_TOL
     cell = torch.nn.GRUCell(3, 6, dtype=torch.float64)
     h = cell(torch.from_numpy(x[0]))
     ours = gru_cell(gru_from_torch(cell), x[0], np.zeros((2, 6)))
-    assert np.max(np.abs(ours - h.detach().numpy())) <= TOL
+    assert np.max(np.abs(ours - h.detach().numpy())) <= GATED_TOL
 
 
 @pytest.mark.parametrize("d, n", [(1, 1), (4, 3), (10, 20)])
@@ -101,7 +94,7 @@ def test_cell_single_and_batch(d, n):
     x, h = rng.normal(size=(4, d)), rng.normal(size=(4, n))
     h_t = gru_to_torch(params, cell=True)(torch.from_numpy(x), torch.from_numpy(h))
     ours = gru_cell(params, x, h)
-    assert np.max(np.abs(ours - h_t.detach().numpy())) <= TOL
+    assert np.max(np.abs(ours - h_t.detach().numpy())) <= GATED_TOL
     single = gru_cell(params, x[2], h[2])
     assert single.shape == (n,)
     np.testing.assert_allclose(single, ours[2], rtol=0, atol=1e-15)
@@ -125,7 +118,7 @@ def test_param_count_matches_torch(d, n):
 
 def small_case(seed, n=4, d=3, B=2, T=6, **kwargs):
     params = GRUParams.random(d, n, g=2.0, seed=seed, **kwargs)
-    x, h0 = random_inputs(d, n, B, T, seed)
+    x, h0 = gated_inputs(d, n, B, T, seed + 200)
     return params, x, gru_forward(params, x, h0)
 
 
@@ -141,13 +134,13 @@ def test_jacobian_equals_autograd(seed):
             x_t = torch.from_numpy(x[t, b])
             h_prev = torch.from_numpy(traj.h_prev[t, b])
             total = torch.autograd.functional.jacobian(lambda h, x_t=x_t: cell(x_t, h), h_prev)
-            assert np.max(np.abs(jac.total[t, b] - total.numpy())) <= TOL
+            assert np.max(np.abs(jac.total[t, b] - total.numpy())) <= GATED_TOL
             # the update path: h_t = (1 - z) n + z h with z and n held fixed
             r, z, cand = (g.detach() for g in torch_gates(cell, x_t, h_prev))
             direct = torch.autograd.functional.jacobian(
                 lambda h, z=z, cand=cand: (1 - z) * cand + z * h, h_prev)
-            assert np.max(np.abs(np.diag(jac.update[t, b]) - direct.numpy())) <= TOL
-            assert np.max(np.abs(jac.rest[t, b] - (total - direct).numpy())) <= TOL
+            assert np.max(np.abs(np.diag(jac.update[t, b]) - direct.numpy())) <= GATED_TOL
+            assert np.max(np.abs(jac.rest[t, b] - (total - direct).numpy())) <= GATED_TOL
 
 
 def test_jacobian_is_update_gate_without_recurrence():
@@ -176,7 +169,7 @@ def test_spans_equal_autograd_for_every_k(seed):
                 return h
 
             expected = torch.autograd.functional.jacobian(h_T, torch.from_numpy(h_all[k, b]))
-            assert np.max(np.abs(spans.products[k, b] - expected.numpy())) <= TOL
+            assert np.max(np.abs(spans.products[k, b] - expected.numpy())) <= GATED_TOL
             assert spans.norms[k, b] == pytest.approx(np.linalg.norm(expected.numpy(), 2),
                                                       rel=1e-10)
     np.testing.assert_allclose(spans.gate_path[0], np.prod(traj.z, axis=0), rtol=1e-14)

@@ -299,20 +299,10 @@ def bptt(
         U_norms = term_norms(delta, traj.x)
         b_norms = term_norms(delta, None)
     return BPTTResult(
-        loss=loss_fn.name,
-        value=value,
-        grads=grads,
-        dh0=dh0,
-        delta=delta,
-        W_terms=W_terms,
-        U_terms=U_terms,
-        b_terms=b_terms,
-        W_term_norms=W_norms,
-        U_term_norms=U_norms,
-        b_term_norms=b_norms,
-        chain=chain,
-        truncate=truncate,
-        trajectory=traj,
+        loss=loss_fn.name, value=value, grads=grads, dh0=dh0, delta=delta,
+        W_terms=W_terms, U_terms=U_terms, b_terms=b_terms,
+        W_term_norms=W_norms, U_term_norms=U_norms, b_term_norms=b_norms,
+        chain=chain, truncate=truncate, trajectory=traj,
     )
 
 

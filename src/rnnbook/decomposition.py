@@ -283,15 +283,8 @@ class DistanceProfile:
     eps: float
 
 
-def term_norms_by_distance(
-    rho: float,
-    T: int,
-    activation: str = "tanh",
-    *,
-    n: int = 32,
-    seed: int = 0,
-    eps: float = 1e-3,
-) -> DistanceProfile:
+def term_norms_by_distance(rho: float, T: int, activation: str = "tanh", *, n: int = 32,
+                           seed: int = 0, eps: float = 1e-3) -> DistanceProfile:
     """Return the :class:`DistanceProfile` of a random RNN (see :func:`scaled_rnn_problem`).
 
     Parameters
@@ -399,14 +392,8 @@ class DepthContrast:
     activation: str
 
 
-def mlp_vs_rnn(
-    rho: float,
-    T: int,
-    activation: str = "tanh",
-    *,
-    n: int = 32,
-    seed: int = 0,
-) -> DepthContrast:
+def mlp_vs_rnn(rho: float, T: int, activation: str = "tanh", *, n: int = 32,
+               seed: int = 0) -> DepthContrast:
     """Return the :class:`DepthContrast` of an RNN and its untied T-layer counterpart.
 
     Both share U, b, V, c, the inputs, h0 and the target (:func:`scaled_rnn_problem`); the

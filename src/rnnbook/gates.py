@@ -112,6 +112,18 @@ class GatedParams:
         return U, W, b, rng
 
 
+class GatedTrajectory:
+    """What the LSTM and GRU trajectories share: ``h0``, ``h`` and the states steps read."""
+
+    h0: np.ndarray
+    h: np.ndarray
+
+    @property
+    def h_prev(self) -> np.ndarray:
+        """Hidden states h_0..h_{T-1}, shape (T, B, n): the state each step reads."""
+        return np.concatenate([self.h0[None], self.h[:-1]], axis=0)
+
+
 @dataclass(frozen=True, eq=False)
 class GatePathSplit:
     """One-step Jacobians split as diag(gate_t) + rest_t: the gate-only path and all others.
@@ -182,6 +194,17 @@ def gated_to_torch(params: GatedParams, bias_hh: np.ndarray, *, cell: bool = Fal
         for name, value in zip(names, (params.U, params.W, params.b, bias_hh), strict=True):
             getattr(module, name).copy_(torch.from_numpy(np.ascontiguousarray(value)))
     return module
+
+
+def sequence_inputs(params: GatedParams, x, **initial) -> tuple[np.ndarray, np.ndarray, list]:
+    """Return ``(x (T, B, d), U x_t + b (T, B, k n), [initial state (B, n), ...])``.
+
+    ``initial`` names the initial states in order (``h0=...``, ``c0=...``); None gives zeros.
+    """
+    xb, _ = batched("x", x, params.n_input, 2)
+    states = [initial_state(name, value, xb.shape[1], params.n_hidden)
+              for name, value in initial.items()]
+    return xb, xb @ params.U.T + params.b, states
 
 
 def initial_state(name: str, value, batch: int, width: int) -> np.ndarray:

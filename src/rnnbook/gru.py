@@ -39,7 +39,7 @@ import numpy as np
 
 from rnnbook import gates
 from rnnbook.checks import batched
-from rnnbook.gates import GatedParams, GatePathSplit, SpanJacobians, initial_state, sigmoid
+from rnnbook.gates import GatedParams, SpanJacobians, initial_state, sigmoid
 from rnnbook.jacobian import span_norms, span_products
 
 #: Gate blocks in the order torch stacks them.
@@ -86,7 +86,7 @@ class GRUParams(GatedParams):
 
 
 @dataclass(frozen=True, eq=False)
-class GRUTrajectory:
+class GRUTrajectory(gates.GatedTrajectory):
     """Everything a GRU forward pass computed, with a batch axis always present.
 
     Attributes
@@ -105,11 +105,6 @@ class GRUTrajectory:
     z: np.ndarray
     n: np.ndarray
     h: np.ndarray
-
-    @property
-    def h_prev(self) -> np.ndarray:
-        """Hidden states h_0..h_{T-1}, shape (T, B, n): the state each step reads."""
-        return np.concatenate([self.h0[None], self.h[:-1]], axis=0)
 
 
 def _check_params(params) -> GRUParams:
@@ -168,12 +163,10 @@ def gru_forward(params: GRUParams, x, h0=None) -> GRUTrajectory:
         Initial state; zeros by default.
     """
     params = _check_params(params)
-    xb, _ = batched("x", x, params.n_input, 2)
+    xb, inputs, (h_prev,) = gates.sequence_inputs(params, x, h0=h0)
     T, B, _ = xb.shape
     size = params.n_hidden
-    h_prev = initial_state("h0", h0, B, size)
     h0b = h_prev
-    inputs = xb @ params.U.T + params.b
     out = {name: np.empty((T, B, size)) for name in ("r", "z", "n", "h")}
     for t in range(T):
         values = _step(params, inputs[t], h_prev)
@@ -218,7 +211,7 @@ def _check_trajectory(params, traj) -> None:
 
 
 @dataclass(frozen=True, eq=False)
-class GRUJacobian(GatePathSplit):
+class GRUJacobian(gates.GatePathSplit):
     """The one-step Jacobians dh_t/dh_{t-1} = diag(z_t) + rest_t, t = 1..T.
 
     Attributes

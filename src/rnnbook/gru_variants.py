@@ -30,17 +30,8 @@ CONVENTIONS = ("torch", "cho", "chung")
 def gru_step(params: GRUParams, x, h, convention: str = "torch") -> np.ndarray:
     """Return h_t after one GRU step from h_{t-1} in the given convention.
 
-    Parameters
-    ----------
-    params : GRUParams
-    x : array_like, shape (d,) or (B, d)
-    h : array_like, shape (n,) or (B, n)
-        Previous hidden state (same batch layout as ``x``).
-    convention : {"torch", "cho", "chung"}
-
-    Returns
-    -------
-    ndarray, shape (n,) or (B, n)
+    ``params``, ``x`` (d,) or (B, d), ``h`` (n,) or (B, n) and the result are as in
+    :func:`rnnbook.gru.gru_cell`; ``convention`` is one of :data:`CONVENTIONS`.
     """
     check_params(params, GRUParams)
     check_choice("convention", convention, CONVENTIONS)

@@ -38,14 +38,7 @@ import numpy as np
 
 from rnnbook import gates
 from rnnbook.checks import batched, check_count, check_real
-from rnnbook.gates import (
-    GatedParams,
-    GatePathSplit,
-    SpanJacobians,
-    initial_state,
-    sigmoid,
-    spectral_norms,
-)
+from rnnbook.gates import GatedParams, SpanJacobians, initial_state, sigmoid, spectral_norms
 from rnnbook.jacobian import span_norms, span_products, step_jacobians
 from rnnbook.rnn import RNNParams, forward
 
@@ -84,7 +77,7 @@ class LSTMParams(GatedParams):
 
 
 @dataclass(frozen=True, eq=False)
-class LSTMTrajectory:
+class LSTMTrajectory(gates.GatedTrajectory):
     """Everything an LSTM forward pass computed, with a batch axis always present.
 
     Attributes
@@ -110,11 +103,6 @@ class LSTMTrajectory:
     o: np.ndarray
     c: np.ndarray
     h: np.ndarray
-
-    @property
-    def h_prev(self) -> np.ndarray:
-        """Hidden states h_0..h_{T-1}, shape (T, B, n): the state each step reads."""
-        return np.concatenate([self.h0[None], self.h[:-1]], axis=0)
 
     @property
     def c_prev(self) -> np.ndarray:
@@ -176,24 +164,21 @@ def lstm_forward(params: LSTMParams, x, h0=None, c0=None) -> LSTMTrajectory:
         Initial states; zeros by default.
     """
     params = _check_params(params)
-    xb, _ = batched("x", x, params.n_input, 2)
+    xb, inputs, (h_prev, c_prev) = gates.sequence_inputs(params, x, h0=h0, c0=c0)
     T, B, _ = xb.shape
     n = params.n_hidden
-    h_prev = initial_state("h0", h0, B, n)
-    c_prev = initial_state("c0", c0, B, n)
     h0b, c0b = h_prev, c_prev
-    inputs = xb @ params.U.T + params.b
-    gates = {name: np.empty((T, B, n)) for name in LSTM_GATES}
+    values = {name: np.empty((T, B, n)) for name in LSTM_GATES}
     c = np.empty((T, B, n))
     h = np.empty((T, B, n))
     for t in range(T):
         i, f, g, o = _gates(params, inputs[t] + h_prev @ params.W.T)
         for name, value in zip(LSTM_GATES, (i, f, g, o), strict=True):
-            gates[name][t] = value
+            values[name][t] = value
         c[t] = f * c_prev + i * g
         h[t] = o * np.tanh(c[t])
         h_prev, c_prev = h[t], c[t]
-    return LSTMTrajectory(x=xb, h0=h0b, c0=c0b, c=c, h=h, **gates)
+    return LSTMTrajectory(x=xb, h0=h0b, c0=c0b, c=c, h=h, **values)
 
 
 def lstm_count_params(n_input: int, n_hidden: int, *, torch_biases: bool = True) -> int:
@@ -239,7 +224,7 @@ def _dc_dh(params: LSTMParams, traj: LSTMTrajectory) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class LSTMCellJacobian(GatePathSplit):
+class LSTMCellJacobian(gates.GatePathSplit):
     """The one-step cell-state Jacobians C_t = dc_t/dc_{t-1} = diag(f_t) + rest_t, t = 2..T.
 
     Attributes

@@ -59,6 +59,15 @@ def spectral_norm(W) -> float:
     return float(np.linalg.svd(W, compute_uv=False)[0])
 
 
+def _rescale(W: np.ndarray, target: float, current: float, impossible: str) -> np.ndarray:
+    """Return W * (target / current); a zero ``current`` reaches only a zero ``target``."""
+    if current == 0.0:
+        if target == 0.0:
+            return W.copy()
+        raise ValueError(impossible)
+    return W * (target / current)
+
+
 def rescale_to_spectral_radius(W, rho: float) -> np.ndarray:
     """Return c W, shape (n, n), with c > 0 chosen so that rho(c W) = ``rho``.
 
@@ -69,13 +78,8 @@ def rescale_to_spectral_radius(W, rho: float) -> np.ndarray:
     """
     W = _square("W", W)
     rho = check_real("rho", rho, low=0.0)
-    current = spectral_radius(W)
-    if current == 0.0:
-        if rho == 0.0:
-            return W.copy()
-        raise ValueError("W has spectral radius 0 (it is nilpotent); no multiple of it has "
-                         f"spectral radius {rho:g}")
-    return W * (rho / current)
+    return _rescale(W, rho, spectral_radius(W), "W has spectral radius 0 (it is nilpotent); "
+                    f"no multiple of it has spectral radius {rho:g}")
 
 
 def rescale_to_spectral_norm(W, sigma: float) -> np.ndarray:
@@ -88,12 +92,8 @@ def rescale_to_spectral_norm(W, sigma: float) -> np.ndarray:
     """
     W = _square("W", W)
     sigma = check_real("sigma", sigma, low=0.0)
-    current = spectral_norm(W)
-    if current == 0.0:
-        if sigma == 0.0:
-            return W.copy()
-        raise ValueError(f"W is the zero matrix; no multiple of it has sigma_max {sigma:g}")
-    return W * (sigma / current)
+    return _rescale(W, sigma, spectral_norm(W),
+                    f"W is the zero matrix; no multiple of it has sigma_max {sigma:g}")
 
 
 def _check_factors(factors) -> np.ndarray:
