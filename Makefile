@@ -31,7 +31,7 @@ test: $(INSTALLED) $(NODE_ASSETS) lint unit notebooks book book-offline site-tes
 	@echo "make test: all tests passed"
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff check src tests scripts benchmarks book/_ext
 
 unit: $(INSTALLED)
 	$(BIN)/python -m pytest -m "not browser and not slow" -p no:cacheprovider -n 2
