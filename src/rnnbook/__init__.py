@@ -28,7 +28,10 @@ name          meaning
               ``scale`` is an initialiser's own scale in
               :func:`~rnnbook.initializers.recurrent_init` (gain, diagonal or g)
 ``seed``      seed of ``numpy.random.default_rng`` (or of torch, for torch models)
-``steps``     optimiser steps of a training run (never a sequence length)
+``steps``     a count of steps that is not a sequence's length: optimiser steps of a
+              training run, or how far a quantity is followed (the powers of
+              ``nonnormal_transient``, the span of ``initial_gradient`` after its warm-up,
+              the distances of ``pascanu_bound``)
 ============  =========================================================================
 
 Argument order: sizes first, then scales, then the seed, e.g. ``gaussian_matrix(n, g, seed)``
