@@ -133,7 +133,7 @@ def test_loss_registry():
         get_loss("mse")
     with pytest.raises(TypeError):
         get_loss(3)
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="T must be >= 1"):
         get_loss("ce_all").loss_steps(0)
 
 

@@ -176,7 +176,7 @@ def test_overflowing_step_stops_the_run():
         (lambda: descend((1.0, 0.0), 0.1, 5, threshold=-1.0), ValueError, "threshold"),
         (lambda: descend((1.0, 0.0), "fast", 5), TypeError, "learning_rate"),
         (lambda: descend((1.0, 0.0, 2.0), 0.1, 5), ValueError, "start"),
-        (lambda: descend((1.0, 0.0), 0.1, 2.5), ValueError, "steps"),
+        (lambda: descend((1.0, 0.0), 0.1, 2.5), TypeError, "steps must be an integer"),
         (lambda: cliff_surface((1.0, 0.0, 0.0, 1.0)), ValueError, "w_min < w_max"),
         (lambda: cliff_surface(nw=1), ValueError, "nw"),
         (lambda: cliff_descent(0.0, 0.1), ValueError, "threshold"),

@@ -172,7 +172,7 @@ def test_effective_horizon():
         (lambda: term_norms_by_distance(float("nan"), 10), ValueError, "rho"),
         (lambda: term_norms_by_distance("1", 10), TypeError, "rho"),
         (lambda: term_norms_by_distance(0.9, 0), ValueError, "T must be"),
-        (lambda: term_norms_by_distance(0.9, 10, n=2.5), ValueError, "n must be"),
+        (lambda: term_norms_by_distance(0.9, 10, n=2.5), TypeError, "n must be an integer"),
         (lambda: term_norms_by_distance(0.9, 10, seed=0.5), TypeError, "seed"),
         (lambda: term_norms_by_distance(0.9, 10, "softplus"), ValueError, "unknown activation"),
         (lambda: mlp_vs_rnn(0.9, 0), ValueError, "T must be"),

@@ -130,7 +130,7 @@ def test_bad_inputs_raise(x, h0, message):
 def test_wrong_types_raise():
     with pytest.raises(TypeError, match="RNNParams"):
         forward({"W": 1}, np.zeros((2, 1)))
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="n_input must be >= 1"):
         RNNParams.random(0, 3, 1)
     with pytest.raises(ValueError, match="torch.nn.RNN supports only"):
         to_torch(RNNParams.random(1, 2, 1, activation="sigmoid"))

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from rnnbook.activations import get_activation
-from rnnbook.checks import check_positive
+from rnnbook.checks import check_count, check_positive
 from rnnbook.clipping import clip_by_norm
 
 sigmoid = get_activation("sigmoid").f
@@ -65,9 +65,7 @@ def _check_pair(w, b) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_steps(steps: int) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    return int(steps)
+    return check_count("steps", steps)
 
 
 def cliff_loss(w: ArrayLike, b: ArrayLike, *, steps: int = STEPS, x0: float = X0,
@@ -180,8 +178,7 @@ def cliff_surface(view: tuple[float, float, float, float] = VIEW, *, nw: int = 1
     if not all(np.isfinite([w_min, w_max, b_min, b_max])) or w_min >= w_max or b_min >= b_max:
         raise ValueError(f"view must be finite with w_min < w_max and b_min < b_max, got {view}")
     for name, size in (("nw", nw), ("nb", nb)):
-        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 2:
-            raise ValueError(f"{name} must be an integer >= 2, got {size!r}")
+        check_count(name, size, 2)
     return _surface(w_min, w_max, b_min, b_max, int(nw), int(nb))
 
 

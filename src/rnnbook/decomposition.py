@@ -25,6 +25,7 @@ import numpy as np
 
 from rnnbook.activations import get_activation
 from rnnbook.bptt import backward_recursion, bptt, lagged_backward, term_norms
+from rnnbook.checks import check_count, check_real
 from rnnbook.losses import get_loss
 from rnnbook.rnn import RNNParams, forward
 from rnnbook.spectra import gaussian_matrix, rescale_to_spectral_radius
@@ -219,15 +220,10 @@ def effective_horizon(norms, eps: float = 1e-3) -> int:
 
 
 def _check_setup(rho, T, n, seed) -> None:
-    if isinstance(rho, bool) or not isinstance(rho, int | float | np.integer | np.floating):
-        raise TypeError(f"rho must be a number, got {rho!r}")
-    if not np.isfinite(rho) or rho < 0:
-        raise ValueError(f"rho must be finite and >= 0, got {rho}")
-    for name, value in (("T", T), ("n", n)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
+    check_real("rho", rho, low=0.0)
+    check_count("T", T)
+    check_count("n", n)
+    check_count("seed", seed, 0)
 
 
 def scaled_rnn_problem(
@@ -431,8 +427,7 @@ def describe_profile(profile: DistanceProfile, beyond: int = 10) -> str:
     if not isinstance(profile, DistanceProfile):
         raise TypeError(f"describe_profile expects a DistanceProfile, got "
                         f"{type(profile).__name__}")
-    if isinstance(beyond, bool) or not isinstance(beyond, int | np.integer) or beyond < 0:
-        raise ValueError(f"beyond must be a distance >= 0, got {beyond!r}")
+    check_count("beyond", beyond, 0)
     T = profile.distance.size
     picks = dict.fromkeys(d for d in (0, 5, 10, 20, T - 1) if d < T)
     norms = ", ".join(f"{_short(profile.norms[d])} at distance {d}" for d in picks)

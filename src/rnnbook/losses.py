@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_choice
+from rnnbook.checks import check_choice, check_count
 
 
 def _outputs(o) -> np.ndarray:
@@ -152,8 +152,7 @@ class Loss:
 
     def loss_steps(self, T: int) -> np.ndarray:
         """Return the 0-based indices of the steps that carry a loss term, ascending."""
-        if not isinstance(T, int | np.integer) or T < 1:
-            raise ValueError(f"T must be a positive integer, got {T!r}")
+        T = check_count("T", T)
         return np.arange(T) if self.all_steps else np.array([T - 1])
 
 

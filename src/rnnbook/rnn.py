@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook.activations import get_activation
-from rnnbook.checks import batched, finite_array
+from rnnbook.checks import batched, check_count, finite_array
 from rnnbook.spectra import gaussian_matrix
 
 TORCH_ACTIVATIONS = ("tanh", "relu")
@@ -94,12 +94,11 @@ class RNNParams:
     ) -> RNNParams:
         """Return random weights: Gaussian, variance 1/fan-in, W scaled by ``g``.
 
-        With ``g = g`` the entries of W have standard deviation g / sqrt(n), so by
+        With scale ``g`` the entries of W have standard deviation g / sqrt(n), so by
         the circular law the spectral radius of W is close to g for large n.
         """
         for name, value in (("n_input", n_input), ("n_hidden", n_hidden), ("n_output", n_output)):
-            if not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_count(name, value)
         rng = np.random.default_rng(seed)
         return cls(
             U=rng.normal(0.0, 1.0 / np.sqrt(n_input), (n_hidden, n_input)),

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 
+from rnnbook.checks import check_count, check_positive, check_real
 from rnnbook.experiments.records import (
     StoredExperiment,
     json_floats,
@@ -84,9 +85,7 @@ class ExperimentConfig:
 
     def __post_init__(self) -> None:
         for name in ("hidden", "T", "delay", "batch", "steps", "spike_window"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_count(name, getattr(self, name))
         if self.delay >= self.T:
             raise ValueError(f"delay ({self.delay}) must be smaller than T "
                              f"({self.T}): no step would have a target")
@@ -96,10 +95,7 @@ class ExperimentConfig:
         named = [("learning_rate", self.learning_rate), ("spike_factor", self.spike_factor)]
         named += [(f"thresholds[{i}]", t) for i, t in enumerate(self.thresholds)]
         for name, value in named:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-            if not np.isfinite(value) or value <= 0:
-                raise ValueError(f"{name} must be a finite number > 0, got {value}")
+            check_positive(name, value)
         if self.spike_factor <= 1:
             raise ValueError(f"spike_factor must be > 1, got {self.spike_factor}")
 
@@ -121,10 +117,8 @@ def find_spikes(losses: ArrayLike, factor: float = 3.0, window: int = 10) -> np.
     losses = np.asarray(losses, dtype=np.float64)
     if losses.ndim != 1:
         raise ValueError(f"losses must be one-dimensional, got shape {losses.shape}")
-    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
-        raise ValueError(f"window must be a positive integer, got {window!r}")
-    if not np.isfinite(factor) or factor <= 1:
-        raise ValueError(f"factor must be a finite number > 1, got {factor}")
+    window = check_count("window", window)
+    check_real("factor", factor, low=1.0, strict=True)
     steps = []
     for t in range(window, losses.size):
         if not np.isfinite(losses[t]) or losses[t] > factor * np.median(losses[t - window:t]):
@@ -259,12 +253,9 @@ def train(seed: int, threshold: float | None, config: ExperimentConfig | None = 
     config = ExperimentConfig() if config is None else config
     if not isinstance(config, ExperimentConfig):
         raise TypeError(f"config must be an ExperimentConfig, got {type(config).__name__}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if threshold is not None and (isinstance(threshold, bool)
-                                  or not isinstance(threshold, int | float)
-                                  or not np.isfinite(threshold) or threshold <= 0):
-        raise ValueError(f"threshold must be None or a finite number > 0, got {threshold!r}")
+    check_count("seed", seed, 0)
+    if threshold is not None:
+        check_positive("threshold", threshold)
     with one_thread():
         rnn, readout = make_model(seed, config)
         params = [*rnn.parameters(), *readout.parameters()]
