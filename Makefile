@@ -60,7 +60,7 @@ test: $(INSTALLED) $(NODE_ASSETS) lint unit notebooks book book-offline site-tes
 SHELL_SCRIPTS := .ci/run $(shell git ls-files '*.sh' 2>/dev/null)
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff check src tests scripts benchmarks book/_ext
 	$(BIN)/shellcheck $(SHELL_SCRIPTS)
 
 unit: $(INSTALLED)

@@ -34,11 +34,12 @@ import numpy as np
 from rnnbook.activations import get_activation
 from rnnbook.losses import get_loss
 from rnnbook.rnn import RNNParams, Trajectory, forward
+from rnnbook.spectra import spectral_radius
 
 PARAMETER_NAMES = ("U", "W", "b", "V", "c")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BPTTResult:
     """The gradient of an RNN loss, with its per-step terms and the chain products.
 
@@ -298,20 +299,10 @@ def bptt(
         U_norms = term_norms(delta, traj.x)
         b_norms = term_norms(delta, None)
     return BPTTResult(
-        loss=loss_fn.name,
-        value=value,
-        grads=grads,
-        dh0=dh0,
-        delta=delta,
-        W_terms=W_terms,
-        U_terms=U_terms,
-        b_terms=b_terms,
-        W_term_norms=W_norms,
-        U_term_norms=U_norms,
-        b_term_norms=b_norms,
-        chain=chain,
-        truncate=truncate,
-        trajectory=traj,
+        loss=loss_fn.name, value=value, grads=grads, dh0=dh0, delta=delta,
+        W_terms=W_terms, U_terms=U_terms, b_terms=b_terms,
+        W_term_norms=W_norms, U_term_norms=U_norms, b_term_norms=b_norms,
+        chain=chain, truncate=truncate, trajectory=traj,
     )
 
 
@@ -355,7 +346,7 @@ def truncation_error(
     return {name: relative_error(cut.grads[name], full.grads[name]) for name in PARAMETER_NAMES}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TruncationProfile:
     """The terms of dL/dW under full and truncated BPTT, and the error for every window.
 
@@ -375,7 +366,7 @@ class TruncationProfile:
         The window K of ``truncated_norms``.
     error : float
         ``errors[window - 1]``.
-    spectral_radius : float
+    rho : float
         rho(W) of the model.
     activation : str
     loss : str
@@ -388,7 +379,7 @@ class TruncationProfile:
     errors: np.ndarray
     window: int
     error: float
-    spectral_radius: float
+    rho: float
     activation: str
     loss: str
 
@@ -431,7 +422,7 @@ def truncation_profile(
         errors=errors,
         window=int(window),
         error=float(errors[window - 1]),
-        spectral_radius=float(np.max(np.abs(np.linalg.eigvals(params.W)))),
+        rho=spectral_radius(params.W),
         activation=params.activation,
         loss=full.loss,
     )
@@ -458,7 +449,7 @@ def describe_truncation(profile: TruncationProfile) -> str:
         cut = f"A window of {K} steps lets each loss term reach back {K} steps only."
     return (
         f"Norms of the {T} terms of dL/dW of an RNN (activation {profile.activation}, spectral "
-        f"radius {profile.spectral_radius:.2g}), on a log scale: the last term is "
+        f"radius {profile.rho:.2g}), on a log scale: the last term is "
         f"{_short(float(norms[-1]))}, the first {_short(float(norms[0]))}, the largest "
         f"{_short(largest)}. {cut} The truncated gradient's relative error is "
         f"{_short(profile.error)}. A second panel shows that error for every window from 1 "

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnbook.checks import check_positive
+from rnnbook.checks import check_positive, check_real
 
 #: torch.nn.utils.clip_grad_norm_ divides by (total_norm + 1e-6); this is the default eps.
 TORCH_EPS = 1e-6
@@ -28,7 +28,7 @@ TORCH_EPS = 1e-6
 Gradients = Mapping[str, Any] | Sequence[Any] | np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Clipped:
     """Clipped copies of some gradients, with the norms before and after.
 
@@ -141,10 +141,7 @@ def clip_by_norm(grads: Gradients, threshold: float, *, eps: float = TORCH_EPS) 
         If a gradient is not numeric or not finite, or ``threshold`` is not > 0, or ``eps`` < 0.
     """
     threshold = check_positive("threshold", threshold)
-    if isinstance(eps, bool) or not isinstance(eps, int | float | np.integer | np.floating):
-        raise TypeError(f"eps must be a number, got {type(eps).__name__}")
-    if not np.isfinite(eps) or eps < 0:
-        raise ValueError(f"eps must be a finite number >= 0, got {eps}")
+    eps = check_real("eps", eps, low=0.0)
     arrays = _arrays(grads)
     norm = _norm(arrays)
     denominator = norm + float(eps)

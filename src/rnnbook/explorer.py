@@ -89,8 +89,8 @@ def _check_grids(grids: Mapping[str, Sequence]) -> dict[str, list]:
     return checked
 
 
-def _alt_text(alt: str | Callable[..., str], params: dict, result: Any) -> str:
-    text = alt(params, result) if callable(alt) else alt.format(**params)
+def _alt_text(alt: str | Callable[[Any], str], params: dict, result: Any) -> str:
+    text = alt(result) if callable(alt) else alt.format(**params)
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"alt text for {params} is empty; every frame needs a description")
     return text
@@ -101,7 +101,7 @@ def render_frames(
     plot: Callable[[Any], Figure],
     grids: Mapping[str, Sequence],
     *,
-    alt: str | Callable[[dict, Any], str],
+    alt: str | Callable[[Any], str],
     max_bytes: int = DEFAULT_BUDGET,
     dpi: int = 80,
 ) -> dict[tuple[int, ...], tuple[bytes, str]]:
@@ -162,7 +162,7 @@ def explorer(
     plot: Callable[[Any], Figure],
     grids: Mapping[str, Sequence],
     *,
-    alt: str | Callable[[dict, Any], str],
+    alt: str | Callable[[Any], str],
     labels: Mapping[str, str] | None = None,
     start: Mapping[str, Any] | None = None,
     max_bytes: int = DEFAULT_BUDGET,
@@ -181,8 +181,9 @@ def explorer(
     grids : mapping
         One or two ``name: values`` pairs; each becomes a slider showing the real values.
     alt : str or callable
-        Alt text of each frame: a format string over the parameter names, or
-        ``alt(params, result) -> str``.
+        Alt text of each frame: a format string over the parameter names, or a describe
+        function, ``alt(result) -> str`` (the package's ``describe_*`` functions, passed as
+        they are).
     labels : mapping, optional
         Slider descriptions; default the parameter names.
     start : mapping, optional

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnbook.checks import check_choice, check_count
+
 
 def _outputs(o) -> np.ndarray:
     """Return ``o`` as a float array of shape (T, B, m), checking its shape.
@@ -150,8 +152,7 @@ class Loss:
 
     def loss_steps(self, T: int) -> np.ndarray:
         """Return the 0-based indices of the steps that carry a loss term, ascending."""
-        if not isinstance(T, int | np.integer) or T < 1:
-            raise ValueError(f"T must be a positive integer, got {T!r}")
+        T = check_count("T", T)
         return np.arange(T) if self.all_steps else np.array([T - 1])
 
 
@@ -173,8 +174,4 @@ def get_loss(name: str) -> Loss:
     """
     if not isinstance(name, str):
         raise TypeError(f"loss must be a string, got {type(name).__name__}")
-    try:
-        return LOSSES[name]
-    except KeyError:
-        known = ", ".join(sorted(LOSSES))
-        raise ValueError(f"unknown loss {name!r}; choose one of: {known}") from None
+    return LOSSES[check_choice("loss", name, tuple(LOSSES))]

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook.activations import get_activation
-from rnnbook.checks import batched, finite_array
+from rnnbook.checks import batched, check_count, finite_array
+from rnnbook.spectra import gaussian_matrix
 
 TORCH_ACTIVATIONS = ("tanh", "relu")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RNNParams:
     """Weights of an Elman RNN with an affine read-out.
 
@@ -88,21 +89,20 @@ class RNNParams:
         n_output: int,
         *,
         activation: str = "tanh",
-        recurrent_scale: float = 1.0,
+        g: float = 1.0,
         seed: int = 0,
     ) -> RNNParams:
-        """Return random weights: Gaussian, variance 1/fan-in, W scaled by ``recurrent_scale``.
+        """Return random weights: Gaussian, variance 1/fan-in, W scaled by ``g``.
 
-        With ``recurrent_scale = g`` the entries of W have standard deviation g / sqrt(n), so by
+        With scale ``g`` the entries of W have standard deviation g / sqrt(n), so by
         the circular law the spectral radius of W is close to g for large n.
         """
         for name, value in (("n_input", n_input), ("n_hidden", n_hidden), ("n_output", n_output)):
-            if not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_count(name, value)
         rng = np.random.default_rng(seed)
         return cls(
             U=rng.normal(0.0, 1.0 / np.sqrt(n_input), (n_hidden, n_input)),
-            W=rng.normal(0.0, recurrent_scale / np.sqrt(n_hidden), (n_hidden, n_hidden)),
+            W=gaussian_matrix(n_hidden, g, rng),
             b=rng.normal(0.0, 0.1, n_hidden),
             V=rng.normal(0.0, 1.0 / np.sqrt(n_hidden), (n_output, n_hidden)),
             c=rng.normal(0.0, 0.1, n_output),
@@ -116,7 +116,7 @@ class RNNParams:
         return RNNParams(**fields)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Trajectory:
     """What a forward pass computed, with a batch axis always present.
 

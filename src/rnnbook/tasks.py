@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnnbook.checks import check_count
+from rnnbook.checks import check_choice, check_count
 
 
 class Batch(NamedTuple):
@@ -144,11 +144,7 @@ TASKS: dict[str, TaskSpec] = {
 
 def get_task(name: str) -> TaskSpec:
     """Return the :class:`TaskSpec` of task ``name`` (``adding`` or ``copy_lag``)."""
-    if not isinstance(name, str):
-        raise TypeError(f"task must be a string, got {type(name).__name__}")
-    if name not in TASKS:
-        raise ValueError(f"unknown task {name!r}; choose one of {sorted(TASKS)}")
-    return TASKS[name]
+    return TASKS[check_choice("task", name, tuple(TASKS))]
 
 
 def make_batch(task: str, T: int, batch: int, rng: np.random.Generator | int, *,

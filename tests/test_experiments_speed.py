@@ -7,17 +7,17 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from rnnbook.speed import (
+from rnnbook.experiments.speed import (
     BenchmarkConfig,
     FlopCount,
     SpeedResults,
     dump_record,
     format_speed_table,
-    load_speed,
+    load_runs,
     main,
     recurrent_flops,
     results_from_record,
-    run_benchmark,
+    run_experiment,
     speed_table,
     validate_record,
 )
@@ -69,7 +69,7 @@ def test_flop_count_by_hand():
 
 @pytest.fixture(scope="module")
 def tiny_record():
-    return run_benchmark(TINY, command="python -m rnnbook.speed --tiny")
+    return run_experiment(TINY, command="python -m rnnbook.experiments.speed --tiny")
 
 
 def test_tiny_benchmark_writes_a_valid_record(tiny_record):
@@ -97,7 +97,7 @@ def test_table_ratios_follow_the_medians(tiny_record):
 
 
 def test_stored_record_is_valid_and_large_enough():
-    results = load_speed()
+    results = load_runs()
     assert isinstance(results, SpeedResults)
     config = results.config
     assert config.rounds >= 5 and config.T == 100 and config.batch == 32
@@ -129,7 +129,7 @@ def test_main_writes_the_file(tmp_path, capsys):
     main(["--hidden", "2", "--T", "3", "--batch", "2", "--rounds", "1", "--steps", "1",
           "--output", str(output)])
     record = json.loads(output.read_text())
-    assert record["command"].startswith("python -m rnnbook.speed --hidden 2")
+    assert record["command"].startswith("python -m rnnbook.experiments.speed --hidden 2")
     assert validate_record(record).hiddens == (2,)
     assert "GRU/LSTM" in capsys.readouterr().out
 
@@ -145,7 +145,7 @@ def test_main_writes_the_file(tmp_path, capsys):
     (lambda: BenchmarkConfig(models=("lstm", "transformer")), ValueError, "unknown model"),
     (lambda: BenchmarkConfig(fused=(1,)), TypeError, "bools"),
     (lambda: BenchmarkConfig(rounds=0), ValueError, "rounds"),
-    (lambda: run_benchmark("fast"), TypeError, "BenchmarkConfig"),
+    (lambda: run_experiment("fast"), TypeError, "BenchmarkConfig"),
     (lambda: validate_record([]), ValueError, "JSON object"),
     (lambda: speed_table({}), TypeError, "SpeedResults"),
     (lambda: format_speed_table([]), ValueError, "non-empty"),

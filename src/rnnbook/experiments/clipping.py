@@ -12,32 +12,36 @@ A *spike* is a step t >= m whose loss exceeds k times the median loss of the m s
 it (k = ``spike_factor``, m = ``spike_window``); consecutive spike steps count as one spike.
 
 The runs take tens of seconds, so they are not redone on every build:
-``python -m rnnbook.clipping_experiment`` writes them to ``rnnbook/data/clipping_runs.json``
-(with the seeds, library versions and the command line), :func:`load_clipping_runs` reads that
-file, and the test suite re-runs a reduced configuration to check that it reproduces.
+``python -m rnnbook.experiments.clipping`` writes them to ``rnnbook/data/clipping_runs.json``
+(with the seeds, library versions and the command line), :func:`load_runs` reads that file,
+and the test suite re-runs a reduced configuration to check that it reproduces. The steps are
+taken by the shared loop :func:`rnnbook.experiments.training.training_loop`.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
+import torch
 from numpy.typing import ArrayLike
 
-from rnnbook import records
+from rnnbook.checks import check_count, check_positive, check_real
+from rnnbook.experiments.records import (
+    StoredExperiment,
+    json_floats,
+    read_floats,
+    software_versions,
+)
+from rnnbook.experiments.training import one_thread, training_loop
 from rnnbook.initializers import orthogonal
-from rnnbook.records import data_path, load_record, software_versions, write_record
 
-if TYPE_CHECKING:
-    import torch
-
-DATA_FILE = "clipping_runs.json"
+#: Config keys of records written before the fields took the package's names (hidden, T).
+LEGACY_KEYS = {"n_hidden": "hidden", "seq_len": "T"}
+STORE = StoredExperiment("rnnbook.experiments.clipping", "clipping_runs.json",
+                         ("runs", "summary"))
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 #: Steps at the end of a run whose mean loss is reported as its final loss.
 FINAL_WINDOW = 50
@@ -49,10 +53,10 @@ class ExperimentConfig:
 
     Attributes
     ----------
-    n_hidden : int
+    hidden : int
         Hidden size n of the ReLU RNN.
-    seq_len : int
-        T, the length of each training sequence.
+    T : int
+        The length of each training sequence.
     delay : int
         d: the target at step t is the input at step t - d.
     batch : int
@@ -69,8 +73,8 @@ class ExperimentConfig:
         m: the running median is over the m previous steps.
     """
 
-    n_hidden: int = 32
-    seq_len: int = 25
+    hidden: int = 32
+    T: int = 25
     delay: int = 5
     batch: int = 32
     steps: int = 300
@@ -80,23 +84,18 @@ class ExperimentConfig:
     spike_window: int = 10
 
     def __post_init__(self) -> None:
-        for name in ("n_hidden", "seq_len", "delay", "batch", "steps", "spike_window"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.delay >= self.seq_len:
-            raise ValueError(f"delay ({self.delay}) must be smaller than seq_len "
-                             f"({self.seq_len}): no step would have a target")
+        for name in ("hidden", "T", "delay", "batch", "steps", "spike_window"):
+            check_count(name, getattr(self, name))
+        if self.delay >= self.T:
+            raise ValueError(f"delay ({self.delay}) must be smaller than T "
+                             f"({self.T}): no step would have a target")
         if not isinstance(self.thresholds, tuple) or not self.thresholds:
             raise TypeError(f"thresholds must be a non-empty tuple of numbers, got "
                             f"{self.thresholds!r}")
         named = [("learning_rate", self.learning_rate), ("spike_factor", self.spike_factor)]
         named += [(f"thresholds[{i}]", t) for i, t in enumerate(self.thresholds)]
         for name, value in named:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-            if not np.isfinite(value) or value <= 0:
-                raise ValueError(f"{name} must be a finite number > 0, got {value}")
+            check_positive(name, value)
         if self.spike_factor <= 1:
             raise ValueError(f"spike_factor must be > 1, got {self.spike_factor}")
 
@@ -118,10 +117,8 @@ def find_spikes(losses: ArrayLike, factor: float = 3.0, window: int = 10) -> np.
     losses = np.asarray(losses, dtype=np.float64)
     if losses.ndim != 1:
         raise ValueError(f"losses must be one-dimensional, got shape {losses.shape}")
-    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
-        raise ValueError(f"window must be a positive integer, got {window!r}")
-    if not np.isfinite(factor) or factor <= 1:
-        raise ValueError(f"factor must be a finite number > 1, got {factor}")
+    window = check_count("window", window)
+    check_real("factor", factor, low=1.0, strict=True)
     steps = []
     for t in range(window, losses.size):
         if not np.isfinite(losses[t]) or losses[t] > factor * np.median(losses[t - window:t]):
@@ -139,7 +136,7 @@ def count_spike_events(spike_steps: ArrayLike) -> int:
     return int(1 + np.count_nonzero(np.diff(spike_steps) > 1))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ClippingRun:
     """One training run: per-step loss and gradient norm.
 
@@ -186,23 +183,26 @@ class ClippingRun:
         return float(np.mean(self.grad_norms >= self.threshold))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ClippingComparison:
     """The runs of one seed without clipping and with clipping at one threshold."""
 
     unclipped: ClippingRun
     clipped: ClippingRun
 
-    def describe(self) -> str:
-        """Return one sentence with the measured numbers, for alt text."""
-        u, c = self.unclipped, self.clipped
-        return (
-            f"Seed {u.seed}, loss and gradient norm over {u.losses.size} training steps. "
-            f"Without clipping: {u.spike_count} loss spikes, largest gradient norm "
-            f"{float(u.grad_norms.max()):.3g}, final loss {u.final_loss:.3g}. Clipped at "
-            f"{c.threshold:g}: {c.spike_count} spikes, clipping on "
-            f"{100 * c.clipped_fraction:.0f}% of steps, final loss {c.final_loss:.3g}."
-        )
+
+def describe_clipping_comparison(result: ClippingComparison) -> str:
+    """Return one sentence with the measured numbers of a comparison, for alt text."""
+    if not isinstance(result, ClippingComparison):
+        raise TypeError(f"expected a ClippingComparison, got {type(result).__name__}")
+    u, c = result.unclipped, result.clipped
+    return (
+        f"Seed {u.seed}, loss and gradient norm over {u.losses.size} training steps. "
+        f"Without clipping: {u.spike_count} loss spikes, largest gradient norm "
+        f"{float(u.grad_norms.max()):.3g}, final loss {u.final_loss:.3g}. Clipped at "
+        f"{c.threshold:g}: {c.spike_count} spikes, clipping on "
+        f"{100 * c.clipped_fraction:.0f}% of steps, final loss {c.final_loss:.3g}."
+    )
 
 
 def echo_batch(rng: np.random.Generator,
@@ -211,8 +211,8 @@ def echo_batch(rng: np.random.Generator,
 
     Both are float32 numpy arrays; y lines up with the outputs o_d..o_{T-1}.
     """
-    x = rng.standard_normal((config.seq_len, config.batch, 1)).astype(np.float32)
-    return x, x[: config.seq_len - config.delay]
+    x = rng.standard_normal((config.T, config.batch, 1)).astype(np.float32)
+    return x, x[: config.T - config.delay]
 
 
 def make_model(seed: int,
@@ -223,13 +223,11 @@ def make_model(seed: int,
     the read-out keep torch's default initialisation under ``torch.manual_seed(seed)``; the
     hidden biases start at zero.
     """
-    import torch
-
     torch.manual_seed(seed)
-    rnn = torch.nn.RNN(1, config.n_hidden, nonlinearity="relu")
-    readout = torch.nn.Linear(config.n_hidden, 1)
+    rnn = torch.nn.RNN(1, config.hidden, nonlinearity="relu")
+    readout = torch.nn.Linear(config.hidden, 1)
     with torch.no_grad():
-        rnn.weight_hh_l0.copy_(torch.from_numpy(orthogonal(config.n_hidden, seed=seed)))
+        rnn.weight_hh_l0.copy_(torch.from_numpy(orthogonal(config.hidden, seed=seed)))
         rnn.bias_ih_l0.zero_()
         rnn.bias_hh_l0.zero_()
     return rnn, readout
@@ -252,54 +250,36 @@ def train(seed: int, threshold: float | None, config: ExperimentConfig | None = 
     -----
     A non-finite loss ends the run early (it is recorded, and counts as a spike).
     """
-    import torch
-
     config = ExperimentConfig() if config is None else config
     if not isinstance(config, ExperimentConfig):
         raise TypeError(f"config must be an ExperimentConfig, got {type(config).__name__}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if threshold is not None and (isinstance(threshold, bool)
-                                  or not isinstance(threshold, int | float)
-                                  or not np.isfinite(threshold) or threshold <= 0):
-        raise ValueError(f"threshold must be None or a finite number > 0, got {threshold!r}")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    check_count("seed", seed, 0)
+    if threshold is not None:
+        check_positive("threshold", threshold)
+    with one_thread():
         rnn, readout = make_model(seed, config)
         params = [*rnn.parameters(), *readout.parameters()]
         optimiser = torch.optim.SGD(params, lr=config.learning_rate)
         rng = np.random.default_rng([seed, 1])
-        losses, norms = [], []
-        for _ in range(config.steps):
+
+        def batch_loss() -> torch.Tensor:
             x, y = echo_batch(rng, config)
             hidden, _ = rnn(torch.from_numpy(x))
             output = readout(hidden[config.delay:])
-            loss = torch.mean((output - torch.from_numpy(y)) ** 2)
-            optimiser.zero_grad()
-            loss.backward()
-            if threshold is None:
-                norm = torch.nn.utils.get_total_norm([p.grad for p in params])
-            else:
-                norm = torch.nn.utils.clip_grad_norm_(params, threshold)
-            losses.append(loss.item())
-            norms.append(norm.item())
-            if not np.isfinite(losses[-1]):
-                break
-            optimiser.step()
-    finally:
-        torch.set_num_threads(threads)
+            return torch.mean((output - torch.from_numpy(y)) ** 2)
+
+        curves = training_loop(batch_loss, params, optimiser, config.steps, clip=threshold)
     return ClippingRun(
         seed=seed,
         threshold=None if threshold is None else float(threshold),
-        losses=np.array(losses, dtype=np.float32),
-        grad_norms=np.array(norms, dtype=np.float32),
+        losses=curves.loss[:curves.taken].astype(np.float32),
+        grad_norms=curves.grad_norm[:curves.taken].astype(np.float32),
         spike_factor=config.spike_factor,
         spike_window=config.spike_window,
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ClippingResults:
     """Stored runs of the experiment, as written by :func:`run_experiment`.
 
@@ -356,11 +336,6 @@ def _summary_row(run: ClippingRun) -> dict:
     }
 
 
-def _float32_list(values: np.ndarray) -> list[float]:
-    # The shortest decimal that reads back as the same float32: exact and compact.
-    return [float(str(np.float32(v))) for v in values]
-
-
 def run_experiment(seeds: Sequence[int] = DEFAULT_SEEDS, config: ExperimentConfig | None = None,
                    command: str = "") -> dict:
     """Return the JSON-ready record of every seed trained without and with clipping.
@@ -381,7 +356,7 @@ def run_experiment(seeds: Sequence[int] = DEFAULT_SEEDS, config: ExperimentConfi
     return {
         "description": "Echo task (y_t = x_{t-d}), ReLU RNN with orthogonal W, SGD; per-step "
                        "training loss and gradient norm before clipping, without and with "
-                       "gradient-norm clipping. Written by rnnbook.clipping_experiment.",
+                       "gradient-norm clipping. Written by rnnbook.experiments.clipping.",
         "command": command,
         "versions": software_versions(),
         "config": dataclasses.asdict(config),
@@ -389,29 +364,31 @@ def run_experiment(seeds: Sequence[int] = DEFAULT_SEEDS, config: ExperimentConfi
         "summary": [_summary_row(run) for run in runs],
         "runs": [
             {"seed": run.seed, "threshold": run.threshold,
-             "losses": _float32_list(run.losses), "grad_norms": _float32_list(run.grad_norms)}
+             "losses": json_floats(run.losses, float32=True),
+             "grad_norms": json_floats(run.grad_norms, float32=True)}
             for run in runs
         ],
     }
 
 
-def dump_record(record: dict) -> str:
-    """Return the record as JSON text with one line per key, summary row and run."""
-    return records.dump_record(record, ("runs", "summary"))
+#: The record as JSON text, one line per key and per row (:meth:`StoredExperiment.dump`).
+dump_record = STORE.dump
+#: The data file in the (editable) source tree.
+default_output = STORE.default_output
 
 
 def results_from_record(record: dict) -> ClippingResults:
     """Return the :class:`ClippingResults` held in a record from :func:`run_experiment`."""
     try:
-        fields = dict(record["config"])
+        fields = {LEGACY_KEYS.get(key, key): value for key, value in record["config"].items()}
         fields["thresholds"] = tuple(float(t) for t in fields["thresholds"])
         config = ExperimentConfig(**fields)
         runs = tuple(
             ClippingRun(
                 seed=int(run["seed"]),
                 threshold=None if run["threshold"] is None else float(run["threshold"]),
-                losses=np.array(run["losses"], dtype=np.float32),
-                grad_norms=np.array(run["grad_norms"], dtype=np.float32),
+                losses=read_floats(run["losses"], "losses").astype(np.float32),
+                grad_norms=read_floats(run["grad_norms"], "grad_norms").astype(np.float32),
                 spike_factor=config.spike_factor,
                 spike_window=config.spike_window,
             )
@@ -423,29 +400,20 @@ def results_from_record(record: dict) -> ClippingResults:
         raise ValueError(f"not a clipping-experiment record: {error}") from None
 
 
-def load_clipping_runs() -> ClippingResults:
+def load_runs() -> ClippingResults:
     """Return the stored :class:`ClippingResults` from ``rnnbook/data/clipping_runs.json``."""
-    return results_from_record(load_record(DATA_FILE, "python -m rnnbook.clipping_experiment"))
-
-
-def default_output() -> Path:
-    """Return the path of the data file inside the (editable) source tree."""
-    return data_path(DATA_FILE)
+    return results_from_record(STORE.load())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Regenerate the stored runs: ``python -m rnnbook.clipping_experiment [options]``."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="python -m rnnbook.clipping_experiment",
-                                     description=__doc__.splitlines()[0])
+    """Regenerate the stored runs: ``python -m rnnbook.experiments.clipping [options]``."""
+    parser, argv = STORE.parser(__doc__.splitlines()[0], argv)
     parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
     parser.add_argument("--steps", type=int, default=ExperimentConfig.steps)
-    parser.add_argument("--output", type=Path, default=default_output())
     args = parser.parse_args(argv)
     config = ExperimentConfig(steps=args.steps)
-    command = " ".join(["python -m rnnbook.clipping_experiment", *argv])
-    record = run_experiment(args.seeds, config, command=command)
-    write_record(args.output, dump_record(record))
+    record = run_experiment(args.seeds, config, command=STORE.command_line(argv))
+    STORE.write(args.output, record)
     for row in record["summary"]:
         clip = "none" if row["threshold"] is None else f"{row['threshold']:g}"
         print(f"seed {row['seed']} clip {clip:>4}: {row['spikes']:2d} spikes, final loss "

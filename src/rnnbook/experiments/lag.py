@@ -12,39 +12,39 @@ Two measurements:
   multiplies x_{T-d} (the input weights U are where x_{T-d} enters the network; dL/dW's term
   at distance d multiplies h_{T-d-1}, the state before that input arrived).
 - :func:`run_experiment`, training (minutes): a tanh ``torch.nn.RNN`` trained with Adam by
-  :func:`rnnbook.training.train` on a grid of lags and seeds, with a fixed step budget.
+  :func:`rnnbook.experiments.training.train` on a grid of lags and seeds, with a fixed step budget.
 
-The training runs do not run on every build. ``python -m rnnbook.lag_experiment`` writes them
+The training runs do not run on every build. ``python -m rnnbook.experiments.lag`` writes them
 to ``rnnbook/data/lag_runs.json`` with the seeds, the library versions, the command line,
 per-run curves (training curves averaged over windows of ``curve_every`` steps; the held-out
 MSE at every evaluation) and a *reference* run: one reduced configuration stored in full,
-which the test suite re-runs to check that the file reproduces. :func:`load_lag_runs` reads
-the file.
+which the test suite re-runs to check that the file reproduces. :func:`load_runs` reads the
+file.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import math
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from rnnbook import records
 from rnnbook.checks import check_count, check_real
 from rnnbook.decomposition import distance_decomposition, far_share
-from rnnbook.records import data_path, load_record, software_versions, write_record
+from rnnbook.experiments.records import (
+    StoredExperiment,
+    json_floats,
+    read_floats,
+    software_versions,
+)
+from rnnbook.experiments.training import TrainingConfig, TrainingRun, make_model, train
 from rnnbook.rnn import RNNParams, from_torch
 from rnnbook.tasks import copy_lag, get_task
-from rnnbook.training import TrainingConfig, TrainingRun, make_model, train
 
-DATA_FILE = "lag_runs.json"
+STORE = StoredExperiment("rnnbook.experiments.lag", "lag_runs.json", ("runs", "summary"))
 DEFAULT_LAGS = (2, 5, 10, 20, 40)
 DEFAULT_SEEDS = (0, 1, 2)
 #: The reduced configuration stored in full and re-run by the tests: lag, seed and steps.
@@ -104,7 +104,10 @@ class LagExperimentConfig:
                                  f"= {steps}")
 
     def training_config(self, lag: int, seed: int) -> TrainingConfig:
-        """Return the :class:`~rnnbook.training.TrainingConfig` of the run at ``lag``, ``seed``."""
+        """Return the :class:`~rnnbook.experiments.training.TrainingConfig` of one run.
+
+        The run of the grid at ``lag`` and ``seed``.
+        """
         return TrainingConfig(model="rnn", task="copy_lag", T=self.T, hidden=self.hidden,
                               steps=self.steps, batch=self.batch, lr=self.lr, optimizer="adam",
                               clip=None, seed=seed, eval_batch=self.eval_batch,
@@ -134,7 +137,8 @@ def _check_lags(lags, T: int) -> list[int]:
 def initial_params(config: LagExperimentConfig, seed: int) -> RNNParams:
     """Return the float64 :class:`RNNParams` of the network a training run starts from.
 
-    The same initial weights as :func:`rnnbook.training.train` with this seed (torch's default
+    The same initial weights as :func:`rnnbook.experiments.training.train` with this seed
+    (torch's default
     initialisation under ``torch.manual_seed(seed)``, the global generator left as it was).
     """
     if not isinstance(config, LagExperimentConfig):
@@ -146,7 +150,7 @@ def initial_params(config: LagExperimentConfig, seed: int) -> RNNParams:
     return from_torch(model.recurrent, model.readout)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LagSignal:
     """Where the gradient of the copy-at-lag-d loss sits, at initialisation, for several lags.
 
@@ -215,20 +219,6 @@ def lag_gradient_shares(
                      T=config.T, batch=batch, seed=int(seed))
 
 
-def _finite_list(values) -> list:
-    # Strict JSON: NaN and infinities become strings, as in TrainingRun.to_dict.
-    return [float(v) if math.isfinite(v) else str(float(v)) for v in np.asarray(values).tolist()]
-
-
-def _read_floats(values, name: str) -> np.ndarray:
-    if not isinstance(values, list) or any(
-        isinstance(v, bool) or not (isinstance(v, int | float) or v in ("nan", "inf", "-inf"))
-        for v in values
-    ):
-        raise ValueError(f"{name} must be a list of numbers (or 'nan', 'inf', '-inf')")
-    return np.array([float(v) for v in values], dtype=np.float64)
-
-
 def window_means(values, window: int) -> np.ndarray:
     """Return the means of consecutive windows of ``window`` values, shape (len // window,).
 
@@ -246,7 +236,7 @@ def window_means(values, window: int) -> np.ndarray:
     return array.reshape(-1, window).mean(axis=1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LagRun:
     """One stored training run of the grid.
 
@@ -280,7 +270,7 @@ class LagRun:
 
     @classmethod
     def from_training(cls, run: TrainingRun, curve_every: int) -> LagRun:
-        """Return the stored form of a :class:`~rnnbook.training.TrainingRun`."""
+        """Return the stored form of a :class:`~rnnbook.experiments.training.TrainingRun`."""
         if not isinstance(run, TrainingRun):
             raise TypeError(f"run must be a TrainingRun, got {type(run).__name__}")
         steps = run.loss.size
@@ -294,13 +284,13 @@ class LagRun:
     def to_dict(self) -> dict:
         """Return a JSON-ready dict (keys :data:`RUN_KEYS`)."""
         return {"lag": self.lag, "seed": self.seed,
-                "final_loss": _finite_list([self.final_loss])[0], "success": self.success,
+                "final_loss": json_floats([self.final_loss])[0], "success": self.success,
                 "elapsed": round(self.elapsed, 2),
                 "eval_steps": [int(s) for s in self.eval_steps],
-                "eval_loss": _finite_list(self.eval_loss),
+                "eval_loss": json_floats(self.eval_loss),
                 "curve_steps": [int(s) for s in self.curve_steps],
-                "train_loss": _finite_list(self.train_loss),
-                "grad_norm": _finite_list(self.grad_norm)}
+                "train_loss": json_floats(self.train_loss),
+                "grad_norm": json_floats(self.grad_norm)}
 
     @classmethod
     def from_dict(cls, data: dict) -> LagRun:
@@ -309,13 +299,13 @@ class LagRun:
             got = sorted(data) if isinstance(data, dict) else type(data).__name__
             raise ValueError(f"a stored run needs keys {sorted(RUN_KEYS)}, got {got}")
         run = cls(lag=check_count("lag", data["lag"], 0), seed=check_count("seed", data["seed"], 0),
-                  final_loss=float(_read_floats([data["final_loss"]], "final_loss")[0]),
+                  final_loss=float(read_floats([data["final_loss"]], "final_loss")[0]),
                   success=data["success"], elapsed=float(data["elapsed"]),
                   eval_steps=np.array(data["eval_steps"], dtype=np.int64),
-                  eval_loss=_read_floats(data["eval_loss"], "eval_loss"),
+                  eval_loss=read_floats(data["eval_loss"], "eval_loss"),
                   curve_steps=np.array(data["curve_steps"], dtype=np.int64),
-                  train_loss=_read_floats(data["train_loss"], "train_loss"),
-                  grad_norm=_read_floats(data["grad_norm"], "grad_norm"))
+                  train_loss=read_floats(data["train_loss"], "train_loss"),
+                  grad_norm=read_floats(data["grad_norm"], "grad_norm"))
         if not isinstance(run.success, bool):
             raise ValueError(f"success must be true or false, got {run.success!r}")
         if run.eval_loss.shape != run.eval_steps.shape or run.eval_steps.size == 0:
@@ -331,7 +321,7 @@ class LagRun:
         return run
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LagSummary:
     """Results of the runs at one lag.
 
@@ -356,7 +346,7 @@ class LagSummary:
     worst_final: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LagResults:
     """The stored lag experiment, as written by :func:`run_experiment`.
 
@@ -507,7 +497,7 @@ def run_experiment(
         "description": "Copy at lag d (y = x_{T-d}), tanh torch.nn.RNN and a linear read-out of "
                        "the last state, Adam, float32, one CPU thread; held-out MSE and "
                        "window-averaged training curves for every lag and seed, and one "
-                       "reduced reference run in full. Written by rnnbook.lag_experiment.",
+                       "reduced reference run in full. Written by rnnbook.experiments.lag.",
         "command": command,
         "versions": results.versions,
         "elapsed_total": round(results.elapsed_total, 1),
@@ -523,9 +513,10 @@ def run_experiment(
     }
 
 
-def dump_record(record: dict) -> str:
-    """Return the record as JSON text with one line per key, summary row and run."""
-    return records.dump_record(record, ("runs", "summary"))
+#: The record as JSON text, one line per key and per row (:meth:`StoredExperiment.dump`).
+dump_record = STORE.dump
+#: The data file in the (editable) source tree.
+default_output = STORE.default_output
 
 
 def results_from_record(record: dict) -> LagResults:
@@ -566,35 +557,27 @@ def results_from_record(record: dict) -> LagResults:
                       cpu_total=float(record["cpu_total"]))
 
 
-def load_lag_runs() -> LagResults:
+def load_runs() -> LagResults:
     """Return the stored :class:`LagResults` from ``rnnbook/data/lag_runs.json``."""
-    return results_from_record(load_record(DATA_FILE, "python -m rnnbook.lag_experiment"))
-
-
-def default_output() -> Path:
-    """Return the path of the data file inside the (editable) source tree."""
-    return data_path(DATA_FILE)
+    return results_from_record(STORE.load())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Regenerate the stored runs: ``python -m rnnbook.lag_experiment [options]``."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="python -m rnnbook.lag_experiment",
-                                     description=__doc__.splitlines()[0])
+    """Regenerate the stored runs: ``python -m rnnbook.experiments.lag [options]``."""
+    parser, argv = STORE.parser(__doc__.splitlines()[0], argv)
     parser.add_argument("--lags", type=int, nargs="+", default=list(DEFAULT_LAGS))
     parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
     parser.add_argument("--steps", type=int, default=LagExperimentConfig.steps)
-    parser.add_argument("--output", type=Path, default=default_output())
     args = parser.parse_args(argv)
     config = LagExperimentConfig(steps=args.steps)
-    command = " ".join(["python -m rnnbook.lag_experiment", *argv])
 
     def report(run: LagRun) -> None:
         print(f"lag {run.lag:3d} seed {run.seed}: final held-out MSE {run.final_loss:.4f} "
               f"({'success' if run.success else 'failure'}, {run.elapsed:.0f} s)", flush=True)
 
-    record = run_experiment(args.lags, args.seeds, config, command=command, progress=report)
-    write_record(args.output, dump_record(record))
+    record = run_experiment(args.lags, args.seeds, config, command=STORE.command_line(argv),
+                            progress=report)
+    STORE.write(args.output, record)
     print(f"wrote {args.output} ({record['elapsed_total']:.0f} s wall, "
           f"{record['cpu_total']:.0f} s CPU)")
     return 0

@@ -1,33 +1,33 @@
 """The long-lag experiment of chapters 6 and 7: vanilla RNN, LSTM and GRU on the adding problem.
 
 Every model (``torch.nn.RNN`` with tanh, ``torch.nn.LSTM``, ``torch.nn.GRU``, torch's default
-initialisation, a linear read-out of the last state) is trained by :func:`rnnbook.training.train`
+initialisation, a linear read-out of the last state) is trained by
+:func:`rnnbook.experiments.training.train`
 on the adding problem (:func:`rnnbook.tasks.adding_problem`, the Le et al. 2015 variant) at
 several sequence lengths T, with several seeds, the same step budget, optimiser, learning rate and
 gradient-norm clipping for all. A run succeeds when its final held-out MSE is below 0.01 (the
 constant predictor scores 1/6).
 
-The grid takes minutes, so it is not rerun by the book: ``python -m rnnbook.longlag`` writes
-``rnnbook/data/adding_runs.json`` (seeds, library versions, the command line, the configs, the
-curves and final metrics of every run, and small reference runs), :func:`load_results` reads it,
+The grid takes minutes, so it is not rerun by the book: ``python -m rnnbook.experiments.longlag``
+writes ``rnnbook/data/adding_runs.json`` (seeds, library versions, the command line, the configs,
+the curves and final metrics of every run, and small reference runs), :func:`load_runs` reads it,
 and the test suite reruns the reference configurations and checks they reproduce the stored
 numbers.
 
 Stored curves. The held-out MSE (``eval_loss``, every ``eval_every`` steps) is stored exactly.
 The per-step training curves are stored subsampled, as statistics over consecutive blocks of
 ``curve_every`` steps: the mean training loss and the largest gradient norm (before and after
-clipping) of each block. A loaded :class:`~rnnbook.training.TrainingRun` has per-step arrays
+clipping) of each block. A loaded :class:`~rnnbook.experiments.training.TrainingRun` has per-step
+arrays
 again, piecewise constant: every step of a block holds its block's value. The reference runs are
 stored step by step, exactly.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
 import multiprocessing
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,13 +35,17 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnbook import records
 from rnnbook.checks import check_count
-from rnnbook.records import data_path, load_record, software_versions, write_record
+from rnnbook.experiments.records import (
+    StoredExperiment,
+    json_floats,
+    read_floats,
+    software_versions,
+)
+from rnnbook.experiments.training import MODELS, TrainingConfig, TrainingRun, train
 from rnnbook.tasks import get_task
-from rnnbook.training import MODELS, TrainingConfig, TrainingRun, train
 
-DATA_FILE = "adding_runs.json"
+STORE = StoredExperiment("rnnbook.experiments.longlag", "adding_runs.json", ("runs", "reference"))
 #: Sequence lengths of the full grid.
 DEFAULT_LENGTHS = (10, 50, 100)
 #: Training seeds of the full grid (torch initial weights and training batches).
@@ -66,7 +70,7 @@ QUICK_SEEDS = (0, 1)
 QUICK_STEPS = 200
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LongLagResults:
     """The stored experiment.
 
@@ -127,20 +131,7 @@ def _block_stat(values: np.ndarray, every: int, reduce) -> list:
         for block in blocks:
             finite = block[np.isfinite(block)]
             out.append(float(reduce(finite)) if finite.size == block.size else math.nan)
-    return _json_floats(np.array(out))
-
-
-def _json_floats(values: np.ndarray) -> list:
-    # Shortest decimal that reads back as the same float32 (the runs are float32); "nan"/"inf"
-    # strings keep the JSON strict.
-    return [float(str(np.float32(v))) if math.isfinite(v) else str(v)
-            for v in np.asarray(values, dtype=np.float64).tolist()]
-
-
-def _floats(values) -> np.ndarray:
-    if any(isinstance(v, str) and v not in ("nan", "inf", "-inf") for v in values):
-        raise ValueError("curves hold numbers or the strings 'nan', 'inf', '-inf'")
-    return np.array([float(v) for v in values], dtype=np.float64)
+    return json_floats(out, float32=True)
 
 
 def run_to_record(run: TrainingRun, curve_every: int = CURVE_EVERY) -> dict:
@@ -157,12 +148,12 @@ def run_to_record(run: TrainingRun, curve_every: int = CURVE_EVERY) -> dict:
     return {
         "config": dataclasses.asdict(run.config),
         "eval_steps": [int(s) for s in run.eval_steps],
-        "eval_loss": _json_floats(run.eval_loss),
+        "eval_loss": json_floats(run.eval_loss, float32=True),
         "curve_every": every,
         "loss_mean": _block_stat(run.loss, every, np.mean),
         "grad_norm_max": _block_stat(run.grad_norm, every, np.max),
         "clipped_norm_max": _block_stat(run.clipped_norm, every, np.max),
-        "final_mse": _json_floats([run.final_loss])[0],
+        "final_mse": json_floats([run.final_loss], float32=True)[0],
         "success": run.success,
         "diverged": run.diverged,
         "elapsed": round(float(run.elapsed), 3),
@@ -193,13 +184,13 @@ def run_from_record(record: dict) -> TrainingRun:
     curves = {}
     for key, name in (("loss_mean", "loss"), ("grad_norm_max", "grad_norm"),
                       ("clipped_norm_max", "clipped_norm")):
-        values = _floats(record[key])
+        values = read_floats(record[key], key)
         if values.shape != (blocks,):
             raise ValueError(f"{key} has {values.size} blocks; steps = {config.steps} in blocks "
                              f"of {every} needs {blocks}")
         curves[name] = np.repeat(values, every)[:config.steps]
     eval_steps = np.array(record["eval_steps"], dtype=np.int64)
-    eval_loss = _floats(record["eval_loss"])
+    eval_loss = read_floats(record["eval_loss"], "eval_loss")
     if eval_loss.shape != eval_steps.shape:
         raise ValueError(f"eval_loss has shape {eval_loss.shape} but eval_steps "
                          f"{eval_steps.shape}")
@@ -222,7 +213,8 @@ def _pool(workers: int):
 def run_configs(configs: Sequence[TrainingConfig], workers: int = 1) -> list[TrainingRun]:
     """Return the :class:`TrainingRun` of every config, in order, trained in ``workers`` processes.
 
-    Each run uses one torch thread (:func:`rnnbook.training.train`); with ``workers`` > 1 the runs
+    Each run uses one torch thread (:func:`rnnbook.experiments.training.train`); with
+    ``workers`` > 1 the runs
     are spread over that many spawned processes, longest first. The results do not depend on
     ``workers``.
     """
@@ -278,7 +270,7 @@ def run_experiment(
         "description": "Adding problem (Le et al. 2015 variant; success: held-out MSE < 0.01, "
                        "constant predictor 1/6). Vanilla tanh RNN, LSTM and GRU, torch default "
                        "initialisation, float32, one torch thread per run. Written by "
-                       "rnnbook.longlag.",
+                       "rnnbook.experiments.longlag.",
         "command": command,
         "versions": software_versions(),
         "models": models,
@@ -315,9 +307,9 @@ def results_from_record(record: dict) -> LongLagResults:
     return LongLagResults(runs=runs, meta=meta)
 
 
-def load_results() -> LongLagResults:
+def load_runs() -> LongLagResults:
     """Return the stored :class:`LongLagResults` from ``rnnbook/data/adding_runs.json``."""
-    return results_from_record(load_record(DATA_FILE, "python -m rnnbook.longlag"))
+    return results_from_record(STORE.load())
 
 
 def reference_runs(results: LongLagResults) -> tuple[TrainingRun, ...]:
@@ -405,41 +397,34 @@ def format_table(rows: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
-def dump_record(record: dict) -> str:
-    """Return the record as JSON text: one line per top-level key and per run."""
-    return records.dump_record(record, ("runs", "reference"), allow_nan=False)
-
-
-def default_output() -> Path:
-    """Return the path of the data file inside the (editable) source tree."""
-    return data_path(DATA_FILE)
+#: The record as JSON text, one line per key and per row (:meth:`StoredExperiment.dump`).
+dump_record = STORE.dump
+#: The data file in the (editable) source tree.
+default_output = STORE.default_output
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Regenerate the stored runs: ``python -m rnnbook.longlag [--quick] [options]``.
+    """Regenerate the stored runs: ``python -m rnnbook.experiments.longlag [--quick] [options]``.
 
     ``--quick`` trains a reduced grid (T in 10, 20; seeds 0, 1; 200 steps) to check the pipeline
     and, unless ``--output`` is given, writes ``adding_runs_quick.json`` in the current directory,
     never the book's data file.
     """
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="python -m rnnbook.longlag",
-                                     description=__doc__.splitlines()[0])
+    parser, argv = STORE.parser(__doc__.splitlines()[0], argv)
+    parser.set_defaults(output=None)
     parser.add_argument("--quick", action="store_true", help="a reduced grid, for checking")
     parser.add_argument("--lengths", type=int, nargs="+", default=None)
     parser.add_argument("--seeds", type=int, nargs="+", default=None)
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     lengths = args.lengths or (QUICK_LENGTHS if args.quick else DEFAULT_LENGTHS)
     seeds = args.seeds or (QUICK_SEEDS if args.quick else DEFAULT_SEEDS)
     steps = args.steps or (QUICK_STEPS if args.quick else BASE_CONFIG.steps)
     output = args.output or (Path("adding_runs_quick.json") if args.quick else default_output())
     configs = grid_configs(lengths, seeds, base=BASE_CONFIG.replace(steps=steps))
-    command = " ".join(["python -m rnnbook.longlag", *argv])
-    record = run_experiment(configs, workers=args.workers, command=command)
-    write_record(output, dump_record(record))
+    record = run_experiment(configs, workers=args.workers, command=STORE.command_line(argv))
+    STORE.write(output, record)
     print(format_table(results_table(results_from_record(record))))
     print(f"grid wall time {record['wall_seconds']:.0f} s with {args.workers} worker(s); "
           f"wrote {output}")

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook.tasks import adding_problem
-from rnnbook.training import (
+from rnnbook.experiments.training import (
     SequenceModel,
     StepTiming,
     TrainingConfig,
@@ -17,6 +16,7 @@ from rnnbook.training import (
     measure_step_time,
     train,
 )
+from rnnbook.tasks import adding_problem
 
 EASY = TrainingConfig(model="lstm", task="adding", T=5, hidden=16, steps=150, batch=32,
                       lr=0.01, eval_every=50, eval_batch=500)

@@ -1,4 +1,11 @@
-"""A small, seeded torch training harness for the long-lag tasks of :mod:`rnnbook.tasks`.
+"""The seeded torch training harness of the experiments: one loop, :func:`training_loop`.
+
+:func:`training_loop` is the one optimisation loop every experiment uses (here by
+:func:`train`, and by :func:`rnnbook.experiments.clipping.train`): zero the gradients, compute
+the loss of a fresh batch, back-propagate, measure (and optionally clip) the global gradient
+norm, stop at a non-finite loss, step the optimizer.
+
+:func:`train` trains a model on the long-lag tasks of :mod:`rnnbook.tasks`.
 
 A model is one recurrent layer (``torch.nn.RNN`` with tanh, ``torch.nn.LSTM`` or
 ``torch.nn.GRU``, torch's default initialisation) followed by a linear read-out of the last
@@ -19,12 +26,15 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from rnnbook.checks import check_choice, check_count, check_real
+from rnnbook.experiments.records import json_floats, read_floats
 from rnnbook.tasks import Batch, get_task, make_batch
 
 MODELS = ("rnn", "lstm", "gru")
@@ -235,16 +245,13 @@ class TrainingRun:
 
     def to_dict(self) -> dict:
         """Return a JSON-ready dict (strict JSON: NaN and +-inf written as "nan", "inf", "-inf")."""
-        def floats(array: np.ndarray) -> list:
-            return [float(v) if math.isfinite(v) else str(v) for v in np.asarray(array).tolist()]
-
         return {
             "config": dataclasses.asdict(self.config),
-            "loss": floats(self.loss),
-            "grad_norm": floats(self.grad_norm),
-            "clipped_norm": floats(self.clipped_norm),
+            "loss": json_floats(self.loss),
+            "grad_norm": json_floats(self.grad_norm),
+            "clipped_norm": json_floats(self.clipped_norm),
             "eval_steps": [int(s) for s in self.eval_steps],
-            "eval_loss": floats(self.eval_loss),
+            "eval_loss": json_floats(self.eval_loss),
             "elapsed": float(self.elapsed),
             "torch_version": self.torch_version,
             "numpy_version": self.numpy_version,
@@ -261,19 +268,14 @@ class TrainingRun:
                              f"{sorted(expected - set(data))}, unexpected "
                              f"{sorted(set(data) - expected)}")
 
-        def floats(values) -> np.ndarray:
-            if any(isinstance(v, str) and v not in ("nan", "inf", "-inf") for v in values):
-                raise ValueError("curves hold numbers or the strings 'nan', 'inf', '-inf'")
-            return np.array([float(v) for v in values], dtype=np.float64)
-
         config = TrainingConfig(**data["config"])
         run = cls(
             config=config,
-            loss=floats(data["loss"]),
-            grad_norm=floats(data["grad_norm"]),
-            clipped_norm=floats(data["clipped_norm"]),
+            loss=read_floats(data["loss"], "loss"),
+            grad_norm=read_floats(data["grad_norm"], "grad_norm"),
+            clipped_norm=read_floats(data["clipped_norm"], "clipped_norm"),
             eval_steps=np.array(data["eval_steps"], dtype=np.int64),
-            eval_loss=floats(data["eval_loss"]),
+            eval_loss=read_floats(data["eval_loss"], "eval_loss"),
             elapsed=float(data["elapsed"]),
             torch_version=str(data["torch_version"]),
             numpy_version=str(data["numpy_version"]),
@@ -288,6 +290,89 @@ class TrainingRun:
         return run
 
 
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the body with one torch thread, then restore the caller's thread count."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+@dataclass(frozen=True, eq=False)
+class Curves:
+    """Per-step records of :func:`training_loop`.
+
+    Attributes
+    ----------
+    loss : ndarray, shape (steps,)
+        Loss of each step's batch, before the update (NaN after an early stop).
+    grad_norm : ndarray, shape (steps,)
+        Global gradient norm before clipping.
+    clipped_norm : ndarray, shape (steps,)
+        Global gradient norm after clipping (equal to ``grad_norm`` without clipping).
+    taken : int
+        Steps recorded: ``steps``, or fewer when a non-finite loss stopped the loop (that step is
+        recorded, and not applied).
+    """
+
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    clipped_norm: np.ndarray
+    taken: int
+
+
+def training_loop(
+    batch_loss: Callable[[], torch.Tensor],
+    parameters: Sequence[torch.nn.Parameter],
+    optimizer: torch.optim.Optimizer,
+    steps: int,
+    *,
+    clip: float | None = None,
+    after_step: Callable[[int], None] | None = None,
+) -> Curves:
+    """Return the :class:`Curves` of ``steps`` optimizer steps.
+
+    Parameters
+    ----------
+    batch_loss : callable
+        Draws a fresh batch and returns its scalar loss (with a graph to ``parameters``).
+    parameters : sequence of torch.nn.Parameter
+        Everything ``optimizer`` updates; the gradient norm is taken over them.
+    optimizer : torch.optim.Optimizer
+    steps : int
+    clip : float or None
+        Clip the global gradient norm at this value (``torch.nn.utils.clip_grad_norm_``).
+    after_step : callable, optional
+        Called with the number of steps done after every applied update.
+    """
+    parameters = list(parameters)
+    curves = {name: np.full(steps, np.nan) for name in ("loss", "grad_norm", "clipped_norm")}
+    taken = 0
+    for step in range(steps):
+        optimizer.zero_grad()
+        loss = batch_loss()
+        loss.backward()
+        if clip is None:
+            norm = torch.nn.utils.get_total_norm([p.grad for p in parameters])
+            clipped = norm
+        else:
+            norm = torch.nn.utils.clip_grad_norm_(parameters, clip)
+            clipped = torch.nn.utils.get_total_norm([p.grad for p in parameters])
+        curves["loss"][step] = loss.item()
+        curves["grad_norm"][step] = norm.item()
+        curves["clipped_norm"][step] = clipped.item()
+        taken = step + 1
+        if not math.isfinite(loss.item()):
+            break
+        optimizer.step()
+        if after_step is not None:
+            after_step(step + 1)
+    return Curves(taken=taken, **curves)
+
+
 def train(config: TrainingConfig) -> TrainingRun:
     """Return the :class:`TrainingRun` of training ``config.model`` on ``config.task``.
 
@@ -299,9 +384,7 @@ def train(config: TrainingConfig) -> TrainingRun:
     spec = get_task(config.task)
     lag = config.lag if spec.name == "copy_lag" else None
     started = time.perf_counter()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             model = make_model(config.model, spec.n_input, config.hidden,
@@ -311,33 +394,19 @@ def train(config: TrainingConfig) -> TrainingRun:
         held_out = make_batch(spec.name, config.T, config.eval_batch,
                               np.random.default_rng([config.eval_seed, 1]), lag=lag)
         eval_steps = _eval_steps(config)
-        curves = {name: np.full(config.steps, np.nan)
-                  for name in ("loss", "grad_norm", "clipped_norm")}
         eval_loss = np.full(len(eval_steps), np.nan)
         eval_loss[0] = evaluate(model, held_out)
-        parameters = list(model.parameters())
-        for step in range(config.steps):
+
+        def batch_loss() -> torch.Tensor:
             x, y = _tensors(make_batch(spec.name, config.T, config.batch, rng, lag=lag))
-            optimizer.zero_grad()
-            loss = torch.mean((model(x) - y) ** 2)
-            loss.backward()
-            if config.clip is None:
-                norm = torch.nn.utils.get_total_norm([p.grad for p in parameters])
-                clipped = norm
-            else:
-                norm = torch.nn.utils.clip_grad_norm_(parameters, config.clip)
-                clipped = torch.nn.utils.get_total_norm([p.grad for p in parameters])
-            curves["loss"][step] = loss.item()
-            curves["grad_norm"][step] = norm.item()
-            curves["clipped_norm"][step] = clipped.item()
-            if not math.isfinite(loss.item()):
-                break
-            optimizer.step()
-            done = step + 1
+            return torch.mean((model(x) - y) ** 2)
+
+        def after_step(done: int) -> None:
             if done in eval_steps:
                 eval_loss[np.searchsorted(eval_steps, done)] = evaluate(model, held_out)
-    finally:
-        torch.set_num_threads(threads)
+
+        curves = training_loop(batch_loss, list(model.parameters()), optimizer, config.steps,
+                               clip=config.clip, after_step=after_step)
     return TrainingRun(
         config=config,
         elapsed=time.perf_counter() - started,
@@ -345,7 +414,9 @@ def train(config: TrainingConfig) -> TrainingRun:
         eval_loss=eval_loss,
         torch_version=torch.__version__,
         numpy_version=np.__version__,
-        **curves,
+        loss=curves.loss,
+        grad_norm=curves.grad_norm,
+        clipped_norm=curves.clipped_norm,
     )
 
 

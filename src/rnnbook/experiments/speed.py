@@ -17,8 +17,9 @@ GRU needs exactly 3/4 of the LSTM's matrix arithmetic, at every size.
 
 Time. Arithmetic is not time: on a CPU torch runs ``torch.nn.LSTM`` through one fused oneDNN
 kernel when it can, while ``torch.nn.GRU`` runs as a sequence of separate small operations.
-``python -m rnnbook.speed`` measures both, with oneDNN allowed (torch's default) and switched
-off, at a few hidden sizes (:func:`rnnbook.training.measure_step_time`: Adam steps on one
+``python -m rnnbook.experiments.speed`` measures both, with oneDNN allowed (torch's default)
+and switched off, at a few hidden sizes (:func:`rnnbook.experiments.training.measure_step_time`:
+Adam steps on one
 float32 batch, one thread). The configurations are measured in interleaved rounds (every
 configuration once per round, LSTM and GRU in alternating order), so a change in the machine's
 load hits all of them alike; the median over rounds is reported. The record, written to
@@ -29,24 +30,20 @@ reproduces digit by digit.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import datetime
 import os
 import platform
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from rnnbook import records
 from rnnbook.checks import check_choice, check_count
-from rnnbook.records import data_path, load_record, software_versions, write_record
-from rnnbook.training import StepTiming, measure_step_time
+from rnnbook.experiments.records import StoredExperiment, software_versions
+from rnnbook.experiments.training import StepTiming, measure_step_time
 
-DATA_FILE = "speed.json"
+STORE = StoredExperiment("rnnbook.experiments.speed", "speed.json", ("timings",))
 #: Weight blocks per step: one matrix product with U and one with W each.
 BLOCKS = {"rnn": 1, "gru": 3, "lstm": 4}
 RECORD_KEYS = ("description", "command", "created", "versions", "machine", "load_average",
@@ -54,7 +51,7 @@ RECORD_KEYS = ("description", "command", "created", "versions", "machine", "load
 TIMING_KEYS = ("model", "hidden", "fused", "seconds", "cpu_seconds")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FlopCount:
     """Matrix-product FLOPs of one training step of a recurrent layer (see the module notes).
 
@@ -114,7 +111,7 @@ def recurrent_flops(model: str, n_input: int, hidden: int, *, T: int = 100,
 
 @dataclass(frozen=True)
 class BenchmarkConfig:
-    """What ``python -m rnnbook.speed`` measures.
+    """What ``python -m rnnbook.experiments.speed`` measures.
 
     Attributes
     ----------
@@ -203,11 +200,12 @@ def _load_average() -> list[float]:
         return []
 
 
-def run_benchmark(config: BenchmarkConfig | None = None, command: str = "") -> dict:
+def run_experiment(config: BenchmarkConfig | None = None, command: str = "") -> dict:
     """Return the JSON-ready record of timing every configuration of ``config``.
 
     Each of ``config.rounds`` rounds times every (model, hidden, fused) configuration once
-    with :func:`rnnbook.training.measure_step_time` (one repeat of ``steps_per_round`` steps);
+    with :func:`rnnbook.experiments.training.measure_step_time` (one repeat of
+    ``steps_per_round`` steps);
     the order of the models alternates between rounds.
     """
     config = BenchmarkConfig() if config is None else config
@@ -230,7 +228,8 @@ def run_benchmark(config: BenchmarkConfig | None = None, command: str = "") -> d
     return {
         "description": "Wall-clock and CPU seconds per training step (Adam, MSE, float32) of a "
                        "one-layer LSTM or GRU with a linear read-out, with torch's oneDNN "
-                       "path allowed (fused) or switched off. Written by rnnbook.speed.",
+                       "path allowed (fused) or switched off. Written by "
+                       "rnnbook.experiments.speed.",
         "command": command,
         "created": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%MZ"),
         "versions": software_versions(),
@@ -342,7 +341,7 @@ class SpeedResults:
 
 
 def results_from_record(record: dict) -> SpeedResults:
-    """Return the :class:`SpeedResults` of a record written by :func:`run_benchmark`."""
+    """Return the :class:`SpeedResults` of a record written by :func:`run_experiment`."""
     config = validate_record(record)
     timings = tuple(
         StepTiming(model=entry["model"], hidden=int(entry["hidden"]), T=config.T,
@@ -355,9 +354,9 @@ def results_from_record(record: dict) -> SpeedResults:
     return SpeedResults(config=config, timings=timings, meta=meta)
 
 
-def load_speed() -> SpeedResults:
+def load_runs() -> SpeedResults:
     """Return the stored :class:`SpeedResults` from ``rnnbook/data/speed.json``."""
-    return results_from_record(load_record(DATA_FILE, "python -m rnnbook.speed"))
+    return results_from_record(STORE.load())
 
 
 def speed_table(results: SpeedResults) -> list[dict]:
@@ -403,36 +402,28 @@ def format_speed_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def dump_record(record: dict) -> str:
-    """Return the record as JSON text with one line per key and per timing."""
-    return records.dump_record(record, ("timings",))
-
-
-def default_output() -> Path:
-    """Return the path of the data file inside the (editable) source tree."""
-    return data_path(DATA_FILE)
+#: The record as JSON text, one line per key and per row (:meth:`StoredExperiment.dump`).
+dump_record = STORE.dump
+#: The data file in the (editable) source tree.
+default_output = STORE.default_output
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Measure and store the timings: ``python -m rnnbook.speed [options]``."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Measure and store the timings: ``python -m rnnbook.experiments.speed [options]``."""
+    parser, argv = STORE.parser(__doc__.splitlines()[0], argv)
     defaults = BenchmarkConfig()
-    parser = argparse.ArgumentParser(prog="python -m rnnbook.speed",
-                                     description=__doc__.splitlines()[0])
     parser.add_argument("--hidden", type=int, nargs="+", default=list(defaults.hiddens))
     parser.add_argument("--T", type=int, default=defaults.T)
     parser.add_argument("--batch", type=int, default=defaults.batch)
     parser.add_argument("--rounds", type=int, default=defaults.rounds)
     parser.add_argument("--steps", type=int, default=defaults.steps_per_round)
     parser.add_argument("--threads", type=int, default=defaults.threads)
-    parser.add_argument("--output", type=Path, default=default_output())
     args = parser.parse_args(argv)
     config = BenchmarkConfig(hiddens=tuple(args.hidden), T=args.T, batch=args.batch,
                              rounds=args.rounds, steps_per_round=args.steps,
                              threads=args.threads)
-    command = " ".join(["python -m rnnbook.speed", *argv])
-    record = run_benchmark(config, command=command)
-    write_record(args.output, dump_record(record))
+    record = run_experiment(config, command=STORE.command_line(argv))
+    STORE.write(args.output, record)
     print(format_speed_table(speed_table(results_from_record(record))))
     print(f"load average before {record['load_average']['before']}, after "
           f"{record['load_average']['after']}")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from rnnbook.longlag import (
+from rnnbook.experiments.longlag import (
     BASE_CONFIG,
     DEFAULT_LENGTHS,
     DEFAULT_SEEDS,
@@ -16,7 +16,7 @@ from rnnbook.longlag import (
     first_success_step,
     format_table,
     grid_configs,
-    load_results,
+    load_runs,
     main,
     reference_runs,
     results_from_record,
@@ -26,8 +26,8 @@ from rnnbook.longlag import (
     run_to_record,
     runs_at,
 )
+from rnnbook.experiments.training import MODELS, TrainingConfig, TrainingRun, train
 from rnnbook.plots.longlag import plot_learning_curves, plot_success
-from rnnbook.training import MODELS, TrainingConfig, TrainingRun, train
 
 #: Tolerance of the reproduction test. On the machine and versions that wrote the file the runs
 #: are bit-identical (float32, one CPU thread); another CPU may pick other SIMD kernels, whose
@@ -37,7 +37,7 @@ RTOL, ATOL = 1e-4, 1e-6
 
 @pytest.fixture(scope="module")
 def results() -> LongLagResults:
-    return load_results()
+    return load_runs()
 
 
 @pytest.fixture(scope="module")
@@ -150,10 +150,10 @@ def test_record_round_trip_and_pipeline(tiny_record):
 def test_pool_path_keeps_the_grid_order(tiny_record, monkeypatch):
     # The pool path sorts runs longest first and must hand them back in grid order. A one-thread
     # pool stands in for the spawned processes (spawning two torch processes takes longer than
-    # this whole file should); `python -m rnnbook.longlag` used the real one.
+    # this whole file should); `python -m rnnbook.experiments.longlag` used the real one.
     import multiprocessing.dummy
 
-    import rnnbook.longlag as longlag
+    import rnnbook.experiments.longlag as longlag
 
     monkeypatch.setattr(longlag, "_pool", lambda workers: multiprocessing.dummy.Pool(1))
     records = [r for r in tiny_record["runs"] if r["config"]["seed"] == 0]
@@ -209,7 +209,7 @@ def test_defaults_describe_the_full_grid():
 
 
 def test_main_quick_writes_a_readable_file(tmp_path, capsys, monkeypatch):
-    import rnnbook.longlag as longlag
+    import rnnbook.experiments.longlag as longlag
 
     # Shrink the quick grid further so the test stays short; the code path is main's own.
     monkeypatch.setattr(longlag, "QUICK_LENGTHS", (3,))
@@ -219,7 +219,8 @@ def test_main_quick_writes_a_readable_file(tmp_path, capsys, monkeypatch):
     out = tmp_path / "quick.json"
     assert main(["--quick", "--workers", "1", "--output", str(out)]) == 0
     record = json.loads(out.read_text())
-    assert record["command"] == f"python -m rnnbook.longlag --quick --workers 1 --output {out}"
+    assert record["command"] == (f"python -m rnnbook.experiments.longlag --quick --workers 1 "
+                                 f"--output {out}")
     assert len(record["runs"]) == 3 and record["base_config"]["steps"] == 4
     assert "median final MSE" in capsys.readouterr().out
 

@@ -7,22 +7,22 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook.lag_experiment import (
-    DATA_FILE,
+from rnnbook.experiments.lag import (
     REFERENCE,
+    STORE,
     LagExperimentConfig,
     LagRun,
     default_output,
     initial_params,
     lag_gradient_shares,
-    load_lag_runs,
+    load_runs,
     main,
     results_from_record,
     window_means,
 )
+from rnnbook.experiments.training import train
 from rnnbook.rnn import forward
 from rnnbook.tasks import copy_lag, make_batch
-from rnnbook.training import train
 
 #: Relative tolerance of the reproduction check. On the machine and versions that wrote the file
 #: the reference run reproduces bit for bit (torch float32 on one CPU thread is deterministic);
@@ -32,7 +32,7 @@ REPRODUCE_RTOL = 1e-5
 
 @pytest.fixture(scope="module")
 def stored():
-    return load_lag_runs()
+    return load_runs()
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def test_stored_record_schema(record, stored):
 
 
 def test_loader_reads_the_package_data_file():
-    assert default_output().name == DATA_FILE
+    assert default_output().name == STORE.file_name == "lag_runs.json"
     assert default_output().is_file()
 
 
@@ -112,7 +112,7 @@ def test_main_writes_a_record_that_loads(tmp_path, capsys):
     assert main(["--lags", "1", "3", "--seeds", "4", "--steps", "25", "--output",
                  str(output)]) == 0
     record = json.loads(output.read_text())
-    assert record["command"] == ("python -m rnnbook.lag_experiment --lags 1 3 --seeds 4 "
+    assert record["command"] == ("python -m rnnbook.experiments.lag --lags 1 3 --seeds 4 "
                                  f"--steps 25 --output {output}")
     results = results_from_record(record)
     assert results.lags == [1, 3] and results.seeds == [4]

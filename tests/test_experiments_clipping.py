@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from rnnbook.clipping_experiment import (
+from rnnbook.experiments.clipping import (
     ClippingComparison,
     ExperimentConfig,
     count_spike_events,
+    describe_clipping_comparison,
     find_spikes,
-    load_clipping_runs,
+    load_runs,
     main,
     results_from_record,
     train,
@@ -29,7 +30,7 @@ REPRODUCE_RTOL = 1e-4
 
 @pytest.fixture(scope="module")
 def stored():
-    return load_clipping_runs()
+    return load_runs()
 
 
 def test_find_spikes_flags_jumps_over_the_running_median():
@@ -103,7 +104,7 @@ def test_main_writes_a_record_with_the_command_line(tmp_path, capsys):
     output = tmp_path / "runs.json"
     assert main(["--seeds", "3", "--steps", "12", "--output", str(output)]) == 0
     record = json.loads(output.read_text())
-    assert record["command"] == (f"python -m rnnbook.clipping_experiment --seeds 3 --steps 12 "
+    assert record["command"] == (f"python -m rnnbook.experiments.clipping --seeds 3 --steps 12 "
                                  f"--output {output}")
     assert record["seeds"] == [3]
     results = results_from_record(record)
@@ -117,14 +118,14 @@ def test_plot_shows_both_runs(stored):
     assert isinstance(fig, Figure)
     assert len(fig.axes) == 2
     assert len(render_png(fig)) < 30_000
-    text = stored.compare(0).describe()
+    text = describe_clipping_comparison(stored.compare(0))
     assert "Without clipping: 8 loss spikes" in text and "Clipped at 3: 0 spikes" in text
 
 
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: ExperimentConfig(delay=25, seq_len=25), ValueError, "delay"),
+        (lambda: ExperimentConfig(delay=25, T=25), ValueError, "delay"),
         (lambda: ExperimentConfig(steps=0), ValueError, "steps"),
         (lambda: ExperimentConfig(thresholds=()), TypeError, "thresholds"),
         (lambda: ExperimentConfig(thresholds=(3.0, -1.0)), ValueError, r"thresholds\[1\]"),

@@ -1,0 +1,170 @@
+"""Stored experiment results: where they live, how they are written and read back.
+
+Every long experiment in the book stores one JSON record in ``rnnbook/data/``: its
+configuration, the software versions, the command that made it and the runs. One convention
+for all of them:
+
+- A record is written by :func:`dump_record`, with one line per top-level key and one line per
+  row of its long lists, so that a regenerated file gives a readable ``git diff``.
+- The JSON is strict: ``dump_record`` refuses NaN and infinity (``ValueError``). Curves that
+  may hold them go through :func:`json_floats`, which writes the strings ``"nan"``, ``"inf"``
+  and ``"-inf"``, and are read back by :func:`read_floats`.
+- Each experiment module names its file and command once, in a :class:`StoredExperiment`, which
+  also gives it the shared command-line skeleton (:meth:`StoredExperiment.parser`, ``--output``)
+  and the loader its module exposes as ``load_runs()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.resources
+import json
+import math
+import platform
+import sys
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+#: The strings that stand for non-finite floats in a stored curve.
+NON_FINITE = ("nan", "inf", "-inf")
+
+
+def software_versions() -> dict[str, str]:
+    """Return the versions of Python, numpy and torch, for a record's provenance."""
+    import torch
+
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            "torch": torch.__version__}
+
+
+def json_floats(values: ArrayLike, *, float32: bool = False) -> list:
+    """Return ``values`` as a JSON-ready list: finite floats, and "nan", "inf", "-inf" strings.
+
+    Parameters
+    ----------
+    values : array_like, shape (S,)
+    float32 : bool
+        Write each finite value as the shortest decimal that reads back as the same float32
+        (for curves of float32 runs: exact and compact).
+    """
+    out = []
+    for value in np.asarray(values, dtype=np.float64).tolist():
+        if not math.isfinite(value):
+            out.append(str(value))
+        elif float32:
+            out.append(float(str(np.float32(value))))
+        else:
+            out.append(float(value))
+    return out
+
+
+def read_floats(values, name: str = "values") -> np.ndarray:
+    """Return the float64 array of a list written by :func:`json_floats`.
+
+    Raises ``ValueError`` naming ``name`` unless ``values`` is a list of numbers (not bools) and
+    the strings "nan", "inf", "-inf".
+    """
+    if not isinstance(values, list) or any(
+        isinstance(v, bool) or not (isinstance(v, int | float) or v in NON_FINITE)
+        for v in values
+    ):
+        raise ValueError(f"{name} must be a list of numbers or the strings 'nan', 'inf', '-inf'")
+    return np.array([float(v) for v in values], dtype=np.float64)
+
+
+def dump_record(record: dict, row_keys: Collection[str]) -> str:
+    """Return ``record`` as strict JSON text: one line per key, and one per row of ``row_keys``.
+
+    NaN and infinity are refused (``ValueError``): store curves with :func:`json_floats`.
+    """
+    parts = []
+    for key, value in record.items():
+        if key in row_keys and isinstance(value, list):
+            rows = ",\n  ".join(json.dumps(row, allow_nan=False) for row in value)
+            parts.append(f" {json.dumps(key)}: [\n  {rows}\n ]")
+        else:
+            parts.append(f" {json.dumps(key)}: {json.dumps(value, allow_nan=False)}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+def data_path(file_name: str) -> Path:
+    """Return the path of ``rnnbook/data/<file_name>`` in the (editable) source tree."""
+    return Path(__file__).resolve().parent.parent / "data" / file_name
+
+
+def load_record(file_name: str, command: str) -> dict:
+    """Return the JSON record ``rnnbook/data/<file_name>`` shipped with the package.
+
+    Raises ``FileNotFoundError`` naming ``command``, the command that regenerates the file.
+    """
+    resource = importlib.resources.files("rnnbook").joinpath("data", file_name)
+    if not resource.is_file():
+        raise FileNotFoundError(f"{file_name} is missing from the rnnbook package; regenerate "
+                                f"it with `{command}`")
+    return json.loads(resource.read_text(encoding="utf-8"))
+
+
+def write_record(path: Path, text: str) -> None:
+    """Write a dumped record to ``path``, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@dataclass(frozen=True, eq=False)
+class StoredExperiment:
+    """Where one experiment's record lives, how it is dumped, and its command line.
+
+    Attributes
+    ----------
+    module : str
+        The module that regenerates the record, ``python -m <module>``.
+    file_name : str
+        The record's file in ``rnnbook/data/``.
+    row_keys : tuple of str
+        Top-level keys whose lists are written one row per line.
+    """
+
+    module: str
+    file_name: str
+    row_keys: tuple[str, ...]
+
+    @property
+    def command(self) -> str:
+        """The command that regenerates the record with its default options."""
+        return f"python -m {self.module}"
+
+    def command_line(self, argv: Sequence[str]) -> str:
+        """Return the command line to record: :attr:`command` followed by ``argv``."""
+        return " ".join([self.command, *argv])
+
+    def default_output(self) -> Path:
+        """Return the path of the data file inside the (editable) source tree."""
+        return data_path(self.file_name)
+
+    def dump(self, record: dict) -> str:
+        """Return the record as JSON text (:func:`dump_record` with :attr:`row_keys`)."""
+        return dump_record(record, self.row_keys)
+
+    def load(self) -> dict:
+        """Return the stored record (:func:`load_record`)."""
+        return load_record(self.file_name, self.command)
+
+    def write(self, path: Path, record: dict) -> None:
+        """Dump ``record`` and write it to ``path``."""
+        write_record(path, self.dump(record))
+
+    def parser(self, description: str, argv: Sequence[str] | None = None,
+               ) -> tuple[argparse.ArgumentParser, list[str]]:
+        """Return ``(parser, argv)``: the shared command-line skeleton of an experiment.
+
+        The parser has ``--output`` (default :meth:`default_output`); ``argv`` defaults to
+        ``sys.argv[1:]`` and is returned as a list, to be recorded with :meth:`command_line`.
+        """
+        argv = list(sys.argv[1:] if argv is None else argv)
+        parser = argparse.ArgumentParser(prog=self.command, description=description)
+        parser.add_argument("--output", type=Path, default=self.default_output())
+        return parser, argv
