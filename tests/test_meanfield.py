@@ -123,3 +123,11 @@ def test_rate_lines_print_only_robust_digits():
     assert high.endswith(f"about {np.median(c.measured[1]):.1f}")
     with pytest.raises(ValueError, match="near_one"):
         c.lines(0.0)
+
+
+def test_zero_input_tanh_settles_on_the_nonzero_variance_above_one():
+    assert mean_field(0.9, "tanh", input_variance=0.0).q == 0.0
+    chaotic = mean_field(2.0, "tanh", input_variance=0.0)
+    again = 4.0 * gaussian_mean(lambda z: np.tanh(z) ** 2, chaotic.q)
+    assert chaotic.q > 1 and again == pytest.approx(chaotic.q, rel=1e-10)
+    assert chaotic.chi > 1

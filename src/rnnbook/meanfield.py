@@ -108,7 +108,9 @@ def mean_field(g: float, activation: str = "tanh", *, input_variance: float = 1.
         gain = g**2 * slope_square
         q = input_variance / (1.0 - gain) if gain < 1 else np.inf
     else:
-        q = input_variance
+        # Without input, q = 0 is a fixed point for tanh; above g = 1 it repels, and the
+        # variance the network settles to is the other fixed point: start away from 0.
+        q = input_variance if input_variance > 0 or g <= 1 else 1.0
         for _ in range(iterations):
             new = g**2 * gaussian_mean(lambda z: act.f(z) ** 2, q) + input_variance
             if abs(new - q) <= 1e-13 * max(1.0, q):
