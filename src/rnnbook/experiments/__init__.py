@@ -1,0 +1,1 @@
+"""Torch training experiments whose results the chapters read from ``rnnbook/data/``."""
