@@ -477,3 +477,75 @@ def mingru_backward(params: MinGRUParams, trace: MinGRUTrace, grad_h) -> dict[st
         "wh": _outer_sum(trace.x, dc),
         "bh": dc.sum(axis=axes),
     }
+
+
+# --- what the chapter's explorer and timings show -------------------------------------------
+
+
+@dataclass(frozen=True)
+class RingSummary:
+    """An LRU ring initialisation and what it implies for memory.
+
+    Attributes
+    ----------
+    r_min, r_max : float
+    lam : ndarray, shape (n,)
+        The eigenvalues drawn on the ring.
+    distance : ndarray, shape (D,)
+    decay : ndarray, shape (3, D)
+        |lambda|^d for the smallest, the median and the largest drawn modulus.
+    horizon : ndarray, shape (3,)
+        Distance after which each of those three falls below 1% (:func:`memory_horizon`).
+    gain : float
+        Largest state-variance gain 1 / (1 - |lambda|^2) without the normalisation gamma.
+    """
+
+    r_min: float
+    r_max: float
+    lam: np.ndarray
+    distance: np.ndarray
+    decay: np.ndarray
+    horizon: np.ndarray
+    gain: float
+
+
+def ring_summary(r_min: float, r_max: float, *, n: int = 64, max_phase: float = 2 * np.pi,
+                 max_distance: int = 1000, seed: int = 0) -> RingSummary:
+    """Return the :class:`RingSummary` of :func:`lru_ring_init` (n eigenvalues, seed)."""
+    init = lru_ring_init(n, r_min, r_max, max_phase, seed=seed)
+    max_distance = check_count("max_distance", max_distance)
+    r = np.sort(init.modulus)
+    chosen = np.array([r[0], np.median(r), r[-1]])
+    distance = np.unique(np.round(np.geomspace(1, max_distance, 200)).astype(int))
+    distance = np.concatenate([[0], distance])
+    return RingSummary(r_min=float(r_min), r_max=float(r_max), lam=init.lam, distance=distance,
+                       decay=chosen[:, None] ** distance[None, :],
+                       horizon=memory_horizon(chosen), gain=float(stationary_gain(r[-1:])[0]))
+
+
+def scan_timings(lengths, *, n: int = 64, batch: int = 8, repeats: int = 5,
+                 seed: int = 0) -> dict[str, np.ndarray]:
+    """Return median seconds of the loop and of the two scans for each T in ``lengths``.
+
+    Keys ``T``, ``sequential``, ``hillis_steele``, ``blelloch`` (arrays of len(lengths)). The
+    inputs are complex (T, batch, n). Timings depend on the machine and its load; only orderings
+    that hold by a wide margin should be read from them.
+    """
+    import time
+
+    lengths = [check_count("T", T) for T in lengths]
+    repeats = check_count("repeats", repeats)
+    rng = np.random.default_rng(seed)
+    out = {"T": np.array(lengths), "sequential": [], "hillis_steele": [], "blelloch": []}
+    for T in lengths:
+        lam = lru_ring_init(n, 0.9, 0.999, seed=seed).lam
+        b = rng.normal(size=(T, batch, n)) + 1j * rng.normal(size=(T, batch, n))
+        for name, scan in (("sequential", scan_sequential), ("hillis_steele", scan_hillis_steele),
+                           ("blelloch", scan_blelloch)):
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                scan(lam, b)
+                times.append(time.perf_counter() - start)
+            out[name].append(float(np.median(times)))
+    return {k: np.asarray(v) for k, v in out.items()}

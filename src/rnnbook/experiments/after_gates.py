@@ -108,9 +108,9 @@ REFERENCE_CONFIGS = tuple(
 
 
 def scan_torch(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Return h (T, ...) with h_t = a_t h_{t-1} + b_t, h_0 = 0, by Hillis-Steele (differentiable)."""
+    """Return h (T, ...) with h_t = a_t h_{t-1} + b_t, h_0 = 0, by Hillis-Steele (autograd)."""
     if b.ndim < 1 or b.shape[0] == 0:
-        raise ValueError(f"b must be a sequence (T, ...) with T >= 1, got shape {tuple(b.shape)}")
+        raise ValueError(f"b must be a sequence (T, ...) with T >= 1, got {tuple(b.shape)}")
     a = a.expand_as(b)
     offset = 1
     while offset < b.shape[0]:
@@ -155,7 +155,7 @@ class LRULayer(torch.nn.Module):
 
 
 class MinGRULayer(torch.nn.Module):
-    """One minGRU layer: z_t = sigmoid(W_z e_t), c_t = W_h e_t, h_t = (1 - z_t) h_{t-1} + z_t c_t."""
+    """One minGRU layer: z_t = sigmoid(W_z e_t), c_t = W_h e_t, h_t = (1-z_t) h_{t-1} + z_t c_t."""
 
     def __init__(self, hidden: int) -> None:
         super().__init__()
@@ -390,7 +390,7 @@ def summary_table(record: dict) -> list[dict]:
 
 
 def format_table(rows: Sequence[dict]) -> str:
-    """Return :func:`summary_table` rows as fixed-width text (ms per step to 2 significant digits)."""
+    """Return :func:`summary_table` rows as fixed-width text (ms per step to 2 digits)."""
     if isinstance(rows, dict) or not isinstance(rows, Sequence):
         raise TypeError(f"rows must be a sequence of dicts, got {type(rows).__name__}")
     header = (f"{'model':<10}{'T':>5}{'params':>8}{'successes':>11}{'median steps':>14}"
