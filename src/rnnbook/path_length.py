@@ -98,3 +98,17 @@ def compare_paths(T: int, selected: str = "attention", *, n: int = 32, batch: in
     selected = check_choice("selected", selected, PATH_MODELS)
     profiles = {m: gradient_profile(m, T, n=n, batch=batch, seed=seed) for m in PATH_MODELS}
     return PathComparison(T=check_count("T", T), selected=selected, profiles=profiles)
+
+
+def describe_comparison(result: PathComparison) -> str:
+    """Return alt text for :func:`rnnbook.plots.after_gates.plot_path_comparison`."""
+    if not isinstance(result, PathComparison):
+        raise TypeError(f"expected a PathComparison, got {type(result).__name__}")
+    parts = []
+    for model, profile in result.profiles.items():
+        far = profile.ratio(1, result.T - 1) if result.T > 2 else 1.0
+        parts.append(f"{model} {far:.0e}")
+    return (f"Log-scale plot of the gradient norm reaching the input d steps back, d from 0 to "
+            f"{result.T - 1}, at T = {result.T}, with {result.selected} drawn bold. The ratio of "
+            f"the farthest input's gradient to the nearest one's: " + ", ".join(parts) +
+            ". The RNN and LSTM curves fall as straight lines; attention's stays flat.")

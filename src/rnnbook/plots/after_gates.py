@@ -113,6 +113,6 @@ def plot_experiment(rows: list[dict]) -> Figure:
                       [MODEL_NAMES[m].split(" ")[0] for m in models], fontsize=8, rotation=30)
     left.set_ylim(0, 1.05)
     left.set_ylabel("success rate")
-    right.set_ylabel("ms per training step")
+    right.set_ylabel("CPU ms per training step")
     right.legend(fontsize=8)
     return fig
