@@ -370,7 +370,8 @@ def summary_table(record: dict) -> list[dict]:
     ``median_steps`` is the median over the successful runs (None if none succeeded);
     ``ms_per_step`` the median over the seeds of the CPU milliseconds per training step (process
     time of the one-thread run: less sensitive than wall-clock time to other programs sharing
-    the cores, still specific to the machine).
+    the cores, still specific to the machine); ``cpu_seconds_to_success`` the median CPU seconds
+    of training steps until success, over the successful runs (None if none succeeded).
     """
     if not isinstance(record, dict) or "runs" not in record:
         raise TypeError("record must be the dict that run_experiment returns")
@@ -387,6 +388,8 @@ def summary_table(record: dict) -> list[dict]:
                 "median_steps": float(np.median(won)) if won else None,
                 "ms_per_step": 1000 * float(np.median(
                     [r["cpu_seconds"] / max(r["steps_done"], 1) for r in runs])),
+                "cpu_seconds_to_success": float(np.median(
+                    [r["cpu_seconds"] for r in runs if r["success"]])) if won else None,
                 "parameters": runs[0]["parameters"],
             })
     return rows
@@ -397,14 +400,16 @@ def format_table(rows: Sequence[dict]) -> str:
     if isinstance(rows, dict) or not isinstance(rows, Sequence):
         raise TypeError(f"rows must be a sequence of dicts, got {type(rows).__name__}")
     header = (f"{'model':<10}{'T':>5}{'params':>8}{'successes':>11}{'median steps':>14}"
-              f"{'CPU ms/step':>13}")
+              f"{'CPU ms/step':>13}{'CPU s to success':>18}")
     lines = [header, "-" * len(header)]
     for row in rows:
         ms = float(f"{row['ms_per_step']:.2g}")
         steps = "-" if row["median_steps"] is None else f"{row['median_steps']:.0f}"
+        to_success = row["cpu_seconds_to_success"]
+        to_success = "-" if to_success is None else f"{float(f'{to_success:.2g}'):g}"
         lines.append(f"{NAMES.get(row['model'], row['model']):<10}{row['T']:>5d}"
                      f"{row['parameters']:>8d}{row['successes']:>7d} / {row['runs']}"
-                     f"{steps:>14}{ms:>13g}")
+                     f"{steps:>14}{ms:>13g}{to_success:>18}")
     return "\n".join(lines)
 
 
