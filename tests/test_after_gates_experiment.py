@@ -15,6 +15,7 @@ from rnnbook.experiments.after_gates import (
     REFERENCE_CONFIGS,
     AdderModel,
     RunConfig,
+    compress_losses,
     format_table,
     grid_configs,
     load_results,
@@ -53,7 +54,8 @@ def test_stored_grid_schema(record):
             config.pop(name)
         assert config == record["base_config"]
         assert run["success"] == (run["steps_to_success"] is not None)
-        assert len(run["loss"]) == run["steps_done"] <= run["config"]["steps"]
+        assert run["loss_every"] == 25 and run["steps_done"] <= run["config"]["steps"]
+        assert len(run["loss"]) == -(-run["steps_done"] // 25)
         if run["success"]:
             assert run["eval_loss"][-1] < 0.01 and run["eval_steps"][-1] == run["steps_done"]
     # the regeneration budget the chapter states: about ten minutes of one core
@@ -63,6 +65,7 @@ def test_stored_grid_schema(record):
 @pytest.mark.parametrize("index", range(len(REFERENCE_CONFIGS)))
 def test_reference_runs_reproduce(record, index):
     stored = record["reference"][index]
+    assert stored["loss_every"] == 1
     config = RunConfig(**stored["config"])
     assert config == REFERENCE_CONFIGS[index]
     again = train_run(config)
@@ -129,6 +132,11 @@ def test_pipeline_and_main(tmp_path, capsys, monkeypatch):
     record = json.loads(module.dump_record(record))
     assert len(record["runs"]) == 4 and record["lengths"] == [3, 4]
     assert [r["T"] for r in summary_table(record)] == [3, 3, 4, 4]
+    # stored losses are block means of the per-step losses of a fresh run
+    fresh = train_run(RunConfig(**record["runs"][0]["config"]))
+    blocks = compress_losses(fresh, 3)
+    assert blocks["loss"][0] == pytest.approx(np.mean(fresh["loss"][:3]), rel=1e-6)
+    assert len(blocks["loss"]) == 2 and blocks["loss_every"] == 3
     monkeypatch.setattr(module, "REFERENCE_CONFIGS", ())
     monkeypatch.setattr(module, "BASE_CONFIG", base)
     out = tmp_path / "runs.json"

@@ -243,9 +243,9 @@ def train_run(config: RunConfig) -> dict:
     """Return the JSON-ready record of one run.
 
     Keys: ``config``, ``parameters``, ``eval_steps``, ``eval_loss``, ``loss`` (per step, rounded
-    to float32), ``steps_done``, ``success``, ``steps_to_success`` (None on failure),
-    ``seconds``, ``cpu_seconds`` (of the training steps, not the evaluations) and
-    ``seconds_per_step``.
+    to float32; :func:`run_experiment` stores it in blocks, see :func:`compress_losses`),
+    ``steps_done``, ``success``, ``steps_to_success`` (None on failure), ``seconds``,
+    ``cpu_seconds`` (of the training steps, not the evaluations) and ``seconds_per_step``.
     """
     if not isinstance(config, RunConfig):
         raise TypeError(f"config must be a RunConfig, got {type(config).__name__}")
@@ -302,6 +302,25 @@ def train_run(config: RunConfig) -> dict:
     }
 
 
+#: Block length of the stored training-loss curves of the grid (reference runs: every step).
+LOSS_EVERY = 25
+
+
+def compress_losses(run: dict, every: int = LOSS_EVERY) -> dict:
+    """Return ``run`` with its per-step ``loss`` replaced by means over blocks of ``every`` steps.
+
+    The means are taken over the stored (float32-rounded) values; a block holding a non-finite
+    loss becomes "nan". The key ``loss_every`` records the block length.
+    """
+    every = check_count("every", every)
+    values = np.array([float(v) for v in run["loss"]], dtype=np.float64)
+    means = []
+    for start in range(0, values.size, every):
+        block = values[start:start + every]
+        means.append(float(block.mean()) if np.all(np.isfinite(block)) else math.nan)
+    return {**run, "loss": _floats(means), "loss_every": every}
+
+
 def _floats(values) -> list:
     return [float(str(np.float32(v))) if math.isfinite(v) else str(v) for v in values]
 
@@ -328,7 +347,7 @@ def run_experiment(configs: Sequence[RunConfig], *, command: str = COMMAND,
         raise TypeError("configs must be a non-empty sequence of RunConfig")
     started = time.perf_counter()
     cpu_started = time.process_time()
-    runs = [train_run(c) for c in configs]
+    runs = [compress_losses(train_run(c)) for c in configs]
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
     base = dataclasses.asdict(configs[0])
@@ -349,7 +368,7 @@ def run_experiment(configs: Sequence[RunConfig], *, command: str = COMMAND,
         "cpu_seconds": round(cpu, 1),
         "success_mse": SUCCESS_MSE,
         "runs": runs,
-        "reference": [train_run(c) for c in reference],
+        "reference": [compress_losses(train_run(c), 1) for c in reference],
     }
 
 
