@@ -525,11 +525,12 @@ def ring_summary(r_min: float, r_max: float, *, n: int = 64, max_phase: float = 
 
 def scan_timings(lengths, *, n: int = 64, batch: int = 8, repeats: int = 5,
                  seed: int = 0) -> dict[str, np.ndarray]:
-    """Return median seconds of the loop and of the two scans for each T in ``lengths``.
+    """Return median CPU seconds of the loop and of the two scans for each T in ``lengths``.
 
     Keys ``T``, ``sequential``, ``hillis_steele``, ``blelloch`` (arrays of len(lengths)). The
-    inputs are complex (T, batch, n). Timings depend on the machine and its load; only orderings
-    that hold by a wide margin should be read from them.
+    inputs are complex (T, batch, n). CPU time of this process (``time.process_time``) is less
+    sensitive than wall-clock time to other programs sharing the cores, but timings still depend
+    on the machine and its load: read only orderings that hold by a wide margin.
     """
     import time
 
@@ -544,9 +545,9 @@ def scan_timings(lengths, *, n: int = 64, batch: int = 8, repeats: int = 5,
                            ("blelloch", scan_blelloch)):
             times = []
             for _ in range(repeats):
-                start = time.perf_counter()
+                start = time.process_time()
                 scan(lam, b)
-                times.append(time.perf_counter() - start)
+                times.append(time.process_time() - start)
             out[name].append(float(np.median(times)))
     return {k: np.asarray(v) for k, v in out.items()}
 

@@ -84,7 +84,7 @@ def plot_scan_timings(narrow: dict, wide: dict) -> Figure:
                                   ("blelloch", "Blelloch", "-^")):
             ax.loglog(timings["T"], timings[key], style, markersize=4, label=label)
         ax.set_xlabel("sequence length T")
-        ax.set_ylabel("seconds (this CPU)")
+        ax.set_ylabel("CPU seconds (this machine)")
         ax.set_title(title, fontsize=10)
     axes[0].legend(fontsize=8)
     return fig
