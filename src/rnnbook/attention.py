@@ -105,6 +105,15 @@ def causal_mask(T: int) -> np.ndarray:
 
 def attention_weights(q: np.ndarray, k: np.ndarray) -> np.ndarray:
     """Return the causal softmax weights P (..., T, T) of queries and keys (..., T, k)."""
+    q = np.asarray(q, dtype=np.float64)
+    k = np.asarray(k, dtype=np.float64)
+    if q.ndim < 2 or q.shape != k.shape:
+        raise ValueError(f"q and k must have the same shape (..., T, k), got {q.shape} and "
+                         f"{k.shape}")
+    if 0 in q.shape:
+        raise ValueError(f"q has an empty axis (an empty sequence?): shape {q.shape}")
+    if not (np.all(np.isfinite(q)) and np.all(np.isfinite(k))):
+        raise ValueError("q and k must be finite")
     scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
     scores = np.where(causal_mask(q.shape[-2]), scores, -np.inf)
     scores = scores - scores.max(axis=-1, keepdims=True)

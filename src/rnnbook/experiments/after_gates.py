@@ -21,9 +21,9 @@ whose held-out MSE is below 0.01 (a success; that step is its "steps to success"
 are specific to the machine.
 
 ``python -m rnnbook.experiments.after_gates`` writes ``rnnbook/data/after_gates_runs.json``
-(about 10 minutes of one core on the 2-core development machine); :func:`load_results` reads it;
-the test suite re-runs the stored reference configurations (tiny, a few seconds) and checks that
-they reproduce.
+(about 7 minutes of one core, 8 minutes wall clock, on the 2-core development machine);
+:func:`load_results` reads it; the test suite re-runs the stored reference configurations (tiny,
+a few seconds) and checks that they reproduce.
 """
 
 from __future__ import annotations
