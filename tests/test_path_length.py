@@ -15,7 +15,12 @@ from rnnbook.path_length import (
     describe_comparison,
     gradient_profile,
 )
-from rnnbook.plots.after_gates import plot_lru_ring, plot_path_comparison, plot_scan_timings
+from rnnbook.plots.after_gates import (
+    plot_lru_ring,
+    plot_path_comparison,
+    plot_path_diagram,
+    plot_scan_timings,
+)
 
 
 def test_rnn_profile_equals_a_cell_by_cell_torch_loop():
@@ -66,6 +71,8 @@ def test_figures_and_alt_text():
     assert set(timings) == {"T", "sequential", "hillis_steele", "blelloch"}
     assert all(np.all(timings[k] >= 0) for k in timings)
     assert isinstance(plot_scan_timings(timings, timings), Figure)
+    fig = plot_path_diagram(4)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
 
 
 @pytest.mark.parametrize(
@@ -81,6 +88,7 @@ def test_figures_and_alt_text():
         (lambda: describe_ring(None), TypeError, "RingSummary"),
         (lambda: ring_summary(0.9, 0.5), ValueError, "r_min must be <= r_max"),
         (lambda: scan_timings([0]), ValueError, "T must be >= 1"),
+        (lambda: plot_path_diagram(1), ValueError, "steps must be"),
     ],
 )
 def test_bad_input_raises(call, error, message):

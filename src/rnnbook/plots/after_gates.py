@@ -116,3 +116,53 @@ def plot_experiment(rows: list[dict]) -> Figure:
     right.set_ylabel("CPU ms per training step")
     right.legend(fontsize=8)
     return fig
+
+
+def plot_path_diagram(steps: int = 5) -> Figure:
+    """Return two panels: the gradient's path from y_T back to x_{T-d} in an RNN and in attention.
+
+    Left: the unrolled recurrence; the path from the output to the first input crosses every
+    state (d Jacobians). Right: one causal attention layer; every input has its own arrow
+    (weight P[T, s]) into the last output, so every path has length one.
+    """
+    from matplotlib.patches import FancyArrowPatch
+
+    from rnnbook.plots.diagrams import _node
+
+    if not isinstance(steps, int) or not 2 <= steps <= 7:
+        raise ValueError(f"steps must be an integer from 2 to 7, got {steps!r}")
+    fig, (left, right) = new_figure(width=8.4, height=2.9, ncols=2)
+    labels = [f"$x_{{T-{steps - 1 - k}}}$" if k < steps - 1 else "$x_T$" for k in range(steps)]
+    highlight = "#b2182b"
+    for ax, title in ((left, "RNN / LSTM: d steps back = d Jacobians"),
+                      (right, "attention: every input one step away")):
+        ax.set_xlim(-0.6, 1.2 * steps - 0.2)
+        ax.set_ylim(-0.5, 2.6)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        ax.set_title(title, fontsize=10)
+        for k in range(steps):
+            _node(ax, 1.2 * k, 0, labels[k], "x")
+    for k in range(steps):
+        _node(left, 1.2 * k, 1, labels[k].replace("x", "h"), "h")
+        # the highlighted path runs from y_T back to the first input through every state
+        left.add_patch(FancyArrowPatch((1.2 * k, 0.22), (1.2 * k, 0.78), arrowstyle="-|>",
+                                       mutation_scale=10, color=highlight if k == 0 else "0.6",
+                                       linewidth=2.0 if k == 0 else 1.4))
+        if k > 0:
+            left.add_patch(FancyArrowPatch((1.2 * (k - 1) + 0.32, 1), (1.2 * k - 0.32, 1),
+                                           arrowstyle="-|>", mutation_scale=10, color=highlight,
+                                           linewidth=2.0))
+            left.text(1.2 * k - 0.6, 1.16, "$J$", color=highlight, fontsize=9, ha="center")
+    last = 1.2 * (steps - 1)
+    _node(left, last, 2, "$y_T$", "o")
+    left.add_patch(FancyArrowPatch((last, 1.22), (last, 1.78), arrowstyle="-|>",
+                                   mutation_scale=10, color=highlight, linewidth=2.0))
+    _node(right, last, 2, "$y_T$", "o")
+    for k in range(steps):
+        end = (last - 0.15 * (steps - 1 - k) / steps, 1.78)
+        right.add_patch(FancyArrowPatch((1.2 * k, 0.22), end, arrowstyle="-|>", mutation_scale=10,
+                                        color=highlight if k == 0 else "0.55",
+                                        linewidth=2.0 if k == 0 else 1.0))
+    right.text(0.9, 1.25, "$P_{T,s}$", color="0.3", fontsize=9)
+    return fig
