@@ -169,3 +169,38 @@ def test_pipeline_and_main(tmp_path, capsys, monkeypatch):
 def test_bad_input_raises(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_torch_layers_equal_the_numpy_implementations():
+    from rnnbook.attention import AttentionParams, attention_forward
+    from rnnbook.experiments.after_gates import AttentionLayer, LRULayer, MinGRULayer
+    from rnnbook.linear_recurrence import MinGRUParams, linear_recurrence, mingru_forward
+
+    torch.manual_seed(0)
+    e = torch.randn(9, 3, 5, dtype=torch.float64)
+    # LRU: h_t = lambda h_{t-1} + gamma * (B e_t), B = b_re + i b_im
+    lru = LRULayer(5, 0.5, 0.99, 1.0).double()
+    with torch.no_grad():
+        lam = lru.eigenvalues().numpy()
+        b = lru.b_re.numpy() + 1j * lru.b_im.numpy()
+        gamma = np.exp(lru.gamma_log.numpy())
+        np.testing.assert_allclose(lru(e).numpy(),
+                                   linear_recurrence(lam, gamma * (e.numpy() @ b.T)),
+                                   rtol=1e-12, atol=1e-13)
+        assert np.all(np.abs(lam) <= 0.99 + 1e-12) and np.all(np.abs(lam) >= 0.5 - 1e-12)
+    # minGRU
+    layer = MinGRULayer(5).double()
+    params = MinGRUParams(layer.gate.weight.detach().numpy().T, layer.gate.bias.detach().numpy(),
+                          layer.candidate.weight.detach().numpy().T,
+                          layer.candidate.bias.detach().numpy())
+    with torch.no_grad():
+        np.testing.assert_allclose(layer(e).numpy(), mingru_forward(params, e.numpy()).h,
+                                   rtol=1e-12, atol=1e-13)
+    # attention (biases zeroed: the numpy head has none)
+    head = AttentionLayer(5).double()
+    with torch.no_grad():
+        head.qkv.bias.zero_()
+        wq, wk, wv = (w.numpy().T for w in head.qkv.weight.chunk(3, dim=0))
+        y, _ = attention_forward(AttentionParams(wq, wk, wv), e.numpy().transpose(1, 0, 2))
+        np.testing.assert_allclose(head(e).numpy(), y.transpose(1, 0, 2), rtol=1e-12,
+                                   atol=1e-13)
