@@ -13,6 +13,8 @@ module                    what
 ``lag``                   chapter 3: copying an input from d steps back
 ``longlag``               chapters 6 and 7: RNN, LSTM and GRU on the adding problem
 ``speed``                 chapter 7: time per training step of LSTM and GRU
+``after_gates``           chapter 8: RNN, LSTM, GRU, LRU, minGRU and attention on the adding
+                          problem at T = 100 and 200
 ========================  ==================================================================
 
 Every experiment module has the same shape: ``STORE`` (its :class:`~.records.StoredExperiment`),
