@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from rnnbook.experiments import clipping, lag, longlag, records, speed
+from rnnbook.experiments import after_gates, clipping, lag, longlag, records, speed
 
-STORED = [clipping, lag, longlag, speed]
+STORED = [after_gates, clipping, lag, longlag, speed]
 
 
 @pytest.mark.parametrize("module", STORED, ids=lambda module: module.__name__)

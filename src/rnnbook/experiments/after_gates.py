@@ -22,16 +22,14 @@ are specific to the machine.
 
 ``python -m rnnbook.experiments.after_gates`` writes ``rnnbook/data/after_gates_runs.json``
 (about 7 minutes of one core, 8 minutes wall clock, on the 2-core development machine);
-:func:`load_results` reads it; the test suite re-runs the stored reference configurations (tiny,
+:func:`load_runs` reads it; the test suite re-runs the stored reference configurations (tiny,
 a few seconds) and checks that they reproduce.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,18 +39,22 @@ import numpy as np
 import torch
 
 from rnnbook.checks import check_choice, check_count, check_real
-from rnnbook.experiments import records
-from rnnbook.experiments.records import data_path, load_record, software_versions, write_record
+from rnnbook.experiments.records import StoredExperiment, json_floats, software_versions
+from rnnbook.experiments.training import one_thread
 from rnnbook.tasks import adding_problem
 
-DATA_FILE = "after_gates_runs.json"
-COMMAND = "python -m rnnbook.experiments.after_gates"
+STORE = StoredExperiment("rnnbook.experiments.after_gates", "after_gates_runs.json",
+                         ("runs", "reference"))
 MODELS = ("rnn", "lstm", "gru", "lru", "mingru", "attention")
 NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "lru": "LRU", "mingru": "minGRU",
          "attention": "attention"}
 SUCCESS_MSE = 0.01
 DEFAULT_LENGTHS = (100, 200)
 DEFAULT_SEEDS = (0, 1, 2)
+#: The reduced grid of ``--quick`` (a check of the pipeline, well under a minute).
+QUICK_LENGTHS = (20,)
+QUICK_SEEDS = (0,)
+QUICK_STEPS = 200
 
 
 @dataclass(frozen=True)
@@ -249,9 +251,13 @@ def train_run(config: RunConfig) -> dict:
     """
     if not isinstance(config, RunConfig):
         raise TypeError(f"config must be a RunConfig, got {type(config).__name__}")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    # This loop is not rnnbook.experiments.training.training_loop, on purpose: it stops at the
+    # first evaluation below SUCCESS_MSE (the stored "steps to success" and the early stop the
+    # whole grid's CPU budget relies on), and its clock covers the optimizer step alone (not the
+    # batch draw, nor training_loop's second gradient-norm pass after clipping), which is what
+    # the stored seconds, cpu_seconds and the chapter's "CPU ms/step" measure. The losses and
+    # weights it produces are the same as training_loop's for finite losses.
+    with one_thread():
         model = make_model(config)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
         rng = np.random.default_rng([config.seed, 0])
@@ -285,14 +291,12 @@ def train_run(config: RunConfig) -> dict:
                 eval_loss.append(evaluate())
                 if success_step is None and eval_loss[-1] < SUCCESS_MSE:
                     success_step = step
-    finally:
-        torch.set_num_threads(threads)
     return {
         "config": dataclasses.asdict(config),
         "parameters": count_parameters(model),
         "eval_steps": eval_steps,
-        "eval_loss": _floats(eval_loss),
-        "loss": _floats(losses),
+        "eval_loss": json_floats(eval_loss, float32=True),
+        "loss": json_floats(losses, float32=True),
         "steps_done": step,
         "success": success_step is not None,
         "steps_to_success": success_step,
@@ -318,11 +322,7 @@ def compress_losses(run: dict, every: int = LOSS_EVERY) -> dict:
     for start in range(0, values.size, every):
         block = values[start:start + every]
         means.append(float(block.mean()) if np.all(np.isfinite(block)) else math.nan)
-    return {**run, "loss": _floats(means), "loss_every": every}
-
-
-def _floats(values) -> list:
-    return [float(str(np.float32(v))) if math.isfinite(v) else str(v) for v in values]
+    return {**run, "loss": json_floats(means, float32=True), "loss_every": every}
 
 
 def grid_configs(lengths: Sequence[int] = DEFAULT_LENGTHS, seeds: Sequence[int] = DEFAULT_SEEDS,
@@ -339,9 +339,13 @@ def grid_configs(lengths: Sequence[int] = DEFAULT_LENGTHS, seeds: Sequence[int] 
     return [base.replace(model=m, T=T, seed=s) for m in models for T in lengths for s in seeds]
 
 
-def run_experiment(configs: Sequence[RunConfig], *, command: str = COMMAND,
-                   reference: Sequence[RunConfig] = REFERENCE_CONFIGS) -> dict:
-    """Return the JSON-ready record of every config's run and the reference runs."""
+def run_experiment(configs: Sequence[RunConfig], *, command: str = STORE.command,
+                   reference: Sequence[RunConfig] | None = None) -> dict:
+    """Return the JSON-ready record of every config's run and the reference runs.
+
+    ``reference`` defaults to :data:`REFERENCE_CONFIGS`.
+    """
+    reference = REFERENCE_CONFIGS if reference is None else reference
     configs = list(configs)
     if not configs or not all(isinstance(c, RunConfig) for c in configs):
         raise TypeError("configs must be a non-empty sequence of RunConfig")
@@ -375,15 +379,49 @@ def run_experiment(configs: Sequence[RunConfig], *, command: str = COMMAND,
 # --- reading the record ---------------------------------------------------------------------
 
 
-def load_results() -> dict:
-    """Return the stored record ``rnnbook/data/after_gates_runs.json``."""
-    record = load_record(DATA_FILE, COMMAND)
+@dataclass(frozen=True, eq=False)
+class AfterGatesResults:
+    """The stored experiment.
+
+    Attributes
+    ----------
+    runs : tuple of dict
+        Every run of the grid (the dicts of :func:`train_run`, losses in blocks of
+        ``loss_every`` steps), in the order model, T, seed.
+    meta : dict
+        ``description``, ``command``, ``versions`` (python, numpy, torch), ``models``,
+        ``lengths``, ``seeds``, ``base_config``, ``wall_seconds``, ``cpu_seconds`` (of the whole
+        grid), ``success_mse`` and ``reference`` (the reference runs, losses step by step).
+    """
+
+    runs: tuple[dict, ...]
+    meta: dict
+
+
+META_KEYS = frozenset({"description", "command", "versions", "models", "lengths", "seeds",
+                       "base_config", "wall_seconds", "cpu_seconds", "success_mse", "reference"})
+
+
+def results_from_record(record: dict) -> AfterGatesResults:
+    """Return the :class:`AfterGatesResults` held in a :func:`run_experiment` record."""
+    if not isinstance(record, dict):
+        raise TypeError(f"record must be a dict, got {type(record).__name__}")
+    expected = META_KEYS | {"runs"}
+    if set(record) != expected:
+        raise ValueError(f"not an after-gates record: missing {sorted(expected - set(record))}, "
+                         f"unexpected {sorted(set(record) - expected)}")
     for run in record["runs"] + record["reference"]:
         RunConfig(**run["config"])  # validates
-    return record
+    return AfterGatesResults(runs=tuple(record["runs"]),
+                             meta={key: record[key] for key in sorted(META_KEYS)})
 
 
-def summary_table(record: dict) -> list[dict]:
+def load_runs() -> AfterGatesResults:
+    """Return the stored :class:`AfterGatesResults` from ``rnnbook/data/after_gates_runs.json``."""
+    return results_from_record(STORE.load())
+
+
+def summary_table(results: AfterGatesResults) -> list[dict]:
     """Return one row per (T, model): runs, successes, median steps to success, ms per step.
 
     ``median_steps`` is the median over the successful runs (None if none succeeded);
@@ -392,12 +430,12 @@ def summary_table(record: dict) -> list[dict]:
     the cores, still specific to the machine); ``cpu_seconds_to_success`` the median CPU seconds
     of training steps until success, over the successful runs (None if none succeeded).
     """
-    if not isinstance(record, dict) or "runs" not in record:
-        raise TypeError("record must be the dict that run_experiment returns")
+    if not isinstance(results, AfterGatesResults):
+        raise TypeError(f"results must be AfterGatesResults, got {type(results).__name__}")
     rows = []
-    for T in record["lengths"]:
-        for model in record["models"]:
-            runs = [r for r in record["runs"]
+    for T in results.meta["lengths"]:
+        for model in results.meta["models"]:
+            runs = [r for r in results.runs
                     if r["config"]["model"] == model and r["config"]["T"] == T]
             if not runs:
                 continue
@@ -432,27 +470,42 @@ def format_table(rows: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
-def dump_record(record: dict) -> str:
-    """Return the record as JSON text, one line per key and per run."""
-    return records.dump_record(record, ("runs", "reference"))
+#: The record as JSON text, one line per key and per run (:meth:`StoredExperiment.dump`).
+dump_record = STORE.dump
+#: The data file in the (editable) source tree.
+default_output = STORE.default_output
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Regenerate the stored runs: ``python -m rnnbook.experiments.after_gates [options]``."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
-    parser.add_argument("--lengths", type=int, nargs="+", default=list(DEFAULT_LENGTHS))
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
-    parser.add_argument("--models", nargs="+", default=list(MODELS))
-    parser.add_argument("--steps", type=int, default=BASE_CONFIG.steps)
-    parser.add_argument("--output", type=Path, default=None)
+    """Regenerate the stored runs: ``python -m rnnbook.experiments.after_gates [options]``.
+
+    ``--quick`` trains a reduced grid (T = 20; seed 0; 200 steps) to check the pipeline and,
+    unless ``--output`` is given, writes ``after_gates_runs_quick.json`` in the current
+    directory, never the book's data file. Every option is checked before any training.
+    """
+    parser, argv = STORE.parser(__doc__.splitlines()[0], argv)
+    parser.set_defaults(output=None)
+    parser.add_argument("--quick", action="store_true", help="a reduced grid, for checking")
+    parser.add_argument("--lengths", type=int, nargs="+", default=None)
+    parser.add_argument("--seeds", type=int, nargs="+", default=None)
+    parser.add_argument("--models", nargs="+", default=None)
+    parser.add_argument("--steps", type=int, default=None)
     args = parser.parse_args(argv)
-    configs = grid_configs(args.lengths, args.seeds, args.models,
-                           base=BASE_CONFIG.replace(steps=args.steps))
-    record = run_experiment(configs, command=" ".join([COMMAND, *argv]))
-    output = args.output or data_path(DATA_FILE)
-    write_record(output, dump_record(record))
-    print(format_table(summary_table(record)))
+
+    def chosen(value, quick, full):
+        return value if value is not None else (quick if args.quick else full)
+
+    lengths = chosen(args.lengths, QUICK_LENGTHS, DEFAULT_LENGTHS)
+    seeds = chosen(args.seeds, QUICK_SEEDS, DEFAULT_SEEDS)
+    steps = chosen(args.steps, QUICK_STEPS, BASE_CONFIG.steps)
+    output = args.output or (Path("after_gates_runs_quick.json") if args.quick
+                             else default_output())
+    # grid_configs and RunConfig refuse bad lengths, seeds, models and steps before any training
+    configs = grid_configs(lengths, seeds, args.models or MODELS,
+                           base=BASE_CONFIG.replace(steps=steps))
+    record = run_experiment(configs, command=STORE.command_line(argv))
+    STORE.write(output, record)
+    print(format_table(summary_table(results_from_record(record))))
     print(f"wall {record['wall_seconds']:.0f} s, CPU {record['cpu_seconds']:.0f} s; wrote {output}")
     return 0
 

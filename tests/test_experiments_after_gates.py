@@ -14,13 +14,15 @@ from rnnbook.experiments.after_gates import (
     MODELS,
     REFERENCE_CONFIGS,
     AdderModel,
+    AfterGatesResults,
     RunConfig,
     compress_losses,
     format_table,
     grid_configs,
-    load_results,
+    load_runs,
     main,
     make_model,
+    results_from_record,
     run_experiment,
     scan_torch,
     summary_table,
@@ -35,8 +37,13 @@ RTOL, ATOL = 1e-4, 1e-6
 
 
 @pytest.fixture(scope="module")
-def record() -> dict:
-    return load_results()
+def results() -> AfterGatesResults:
+    return load_runs()
+
+
+@pytest.fixture(scope="module")
+def record(results) -> dict:
+    return {**results.meta, "runs": list(results.runs)}
 
 
 def test_stored_grid_schema(record):
@@ -74,8 +81,8 @@ def test_reference_runs_reproduce(record, index):
     assert again["parameters"] == stored["parameters"]
 
 
-def test_summary_table(record):
-    rows = summary_table(record)
+def test_summary_table(results, record):
+    rows = summary_table(results)
     assert [(r["T"], r["model"]) for r in rows] == [(T, m) for T in (100, 200) for m in MODELS]
     for row in rows:
         runs = [r for r in record["runs"]
@@ -131,7 +138,7 @@ def test_pipeline_and_main(tmp_path, capsys, monkeypatch):
                             reference=[])
     record = json.loads(module.dump_record(record))
     assert len(record["runs"]) == 4 and record["lengths"] == [3, 4]
-    assert [r["T"] for r in summary_table(record)] == [3, 3, 4, 4]
+    assert [r["T"] for r in summary_table(results_from_record(record))] == [3, 3, 4, 4]
     # stored losses are block means of the per-step losses of a fresh run
     fresh = train_run(RunConfig(**record["runs"][0]["config"]))
     blocks = compress_losses(fresh, 3)
@@ -145,6 +152,45 @@ def test_pipeline_and_main(tmp_path, capsys, monkeypatch):
     stored = json.loads(out.read_text())
     assert stored["command"].endswith(f"--models mingru --output {out}")
     assert len(stored["runs"]) == 1 and "minGRU" in capsys.readouterr().out
+    assert stored["reference"] == []
+
+
+def test_main_quick_never_writes_the_book_file(tmp_path, capsys, monkeypatch):
+    import rnnbook.experiments.after_gates as module
+
+    monkeypatch.setattr(module, "REFERENCE_CONFIGS", ())
+    monkeypatch.setattr(module, "BASE_CONFIG",
+                        BASE_CONFIG.replace(hidden=4, batch=4, eval_batch=20, eval_every=2))
+    monkeypatch.setattr(module, "QUICK_LENGTHS", (3,))
+    monkeypatch.setattr(module, "QUICK_STEPS", 4)
+    monkeypatch.chdir(tmp_path)
+    stored_text = module.default_output().read_text(encoding="utf-8")
+    assert main(["--quick", "--models", "gru"]) == 0
+    quick = json.loads((tmp_path / "after_gates_runs_quick.json").read_text())
+    assert quick["command"] == "python -m rnnbook.experiments.after_gates --quick --models gru"
+    assert len(quick["runs"]) == 1 and quick["base_config"]["steps"] == 4
+    assert "GRU" in capsys.readouterr().out
+    assert module.default_output().read_text(encoding="utf-8") == stored_text
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--steps", "0"], "steps must be >= 1"),
+    (["--lengths", "1"], "T must be >= 2"),
+    (["--seeds", "-1"], "seed must be >= 0"),
+    (["--models", "tcn"], "unknown model"),
+    (["--lengths", "10", "10"], "distinct"),
+])
+def test_main_refuses_bad_arguments_before_training(argv, message, monkeypatch, tmp_path):
+    import rnnbook.experiments.after_gates as module
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking the arguments")
+
+    monkeypatch.setattr(module, "train_run", no_training)
+    out = tmp_path / "runs.json"
+    with pytest.raises(ValueError, match=message):
+        main([*argv, "--output", str(out)])
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(
@@ -161,7 +207,9 @@ def test_pipeline_and_main(tmp_path, capsys, monkeypatch):
         (lambda: train_run({"model": "rnn"}), TypeError, "RunConfig"),
         (lambda: run_experiment([]), TypeError, "non-empty"),
         (lambda: scan_torch(torch.ones(1), torch.ones(0)), ValueError, "T >= 1"),
-        (lambda: summary_table([]), TypeError, "record"),
+        (lambda: summary_table({"runs": []}), TypeError, "AfterGatesResults"),
+        (lambda: results_from_record([]), TypeError, "dict"),
+        (lambda: results_from_record({"runs": []}), ValueError, "not an after-gates record"),
         (lambda: format_table({}), TypeError, "sequence of dicts"),
         (lambda: plot_experiment([]), TypeError, "non-empty"),
     ],
