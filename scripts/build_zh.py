@@ -59,6 +59,7 @@ nb_execution_raise_on_error = True
 
 def uncached_notebooks(cache: Path = CACHE) -> list[Path]:
     """Return the table of contents' notebooks whose code has no record in the cache."""
+    import nbformat
     from jupyter_cache import get_cache
 
     sys.path.insert(0, str(ROOT / "scripts"))
@@ -70,7 +71,7 @@ def uncached_notebooks(cache: Path = CACHE) -> list[Path]:
     missing = []
     for notebook in toc_notebooks():
         try:
-            project.match_cache_notebook(str(notebook))
+            project.match_cache_notebook(nbformat.read(notebook, as_version=4))
         except KeyError:
             missing.append(notebook)
     return missing
