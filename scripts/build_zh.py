@@ -77,8 +77,8 @@ def uncached_notebooks(cache: Path = CACHE) -> list[Path]:
     return missing
 
 
-def execution_settings(allow_uncached: bool) -> list[str]:
-    """Return the -D options that keep Sphinx from executing anything.
+def execution_settings(allow_uncached: bool) -> str:
+    """Return the configuration lines that keep Sphinx from executing anything.
 
     Every notebook must be in the English cache; with ``allow_uncached`` (a partial build
     while iterating) the missing ones are shown with their stored outputs instead.
@@ -90,16 +90,16 @@ def execution_settings(allow_uncached: bool) -> list[str]:
                          "first (make book); the Chinese build never executes notebooks.")
     if missing:
         print("stored outputs (not cached) for: " + ", ".join(nb.name for nb in missing))
-        patterns = ",".join(nb.relative_to(ROOT).as_posix() for nb in missing)
-        return ["-D", f"nb_execution_excludepatterns={patterns}"]
-    return []
+        patterns = [nb.relative_to(ROOT).as_posix() for nb in missing]
+        return f"nb_execution_excludepatterns = {patterns!r}\n"
+    return ""
 
 
 def jupyter_book(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("jupyter-book")), *args]
 
 
-def write_conf() -> Path:
+def write_conf(extra: str = "") -> Path:
     """Write Jupyter Book's Sphinx configuration, with absolute paths, to ``CONF_DIR``."""
     generated = ROOT / "conf.py"
     existed = generated.exists()
@@ -114,7 +114,7 @@ def write_conf() -> Path:
     text = absolutise(text)
     CONF_DIR.mkdir(parents=True, exist_ok=True)
     conf = CONF_DIR / "conf.py"
-    conf.write_text(text + I18N_SETTINGS)
+    conf.write_text(text + I18N_SETTINGS + extra)
     return conf
 
 
@@ -159,12 +159,12 @@ def compile_catalogues() -> None:
 
 def extract_and_merge(allow_uncached: bool = False) -> list[Path]:
     """Extract .pot templates and merge them into the .po catalogues; return the catalogues."""
-    write_conf()
+    write_conf(execution_settings(allow_uncached))
     if GETTEXT.exists():
         shutil.rmtree(GETTEXT)
     # Figure captions exist only where the cached outputs hold the figures, so the templates
     # are extracted from the same cache as the HTML.
-    sphinx("gettext", GETTEXT, WORK / "doctrees-gettext", *execution_settings(allow_uncached))
+    sphinx("gettext", GETTEXT, WORK / "doctrees-gettext")
     written = []
     for pot in sorted(GETTEXT.rglob("*.pot")):
         po = CATALOGUES / pot.relative_to(GETTEXT).with_suffix(".po")
@@ -184,10 +184,9 @@ def extract_and_merge(allow_uncached: bool = False) -> list[Path]:
 
 
 def build_html(extra: list[str], allow_uncached: bool = False) -> None:
-    write_conf()
+    write_conf(execution_settings(allow_uncached))
     compile_catalogues()
-    sphinx("html", HTML_ZH, WORK / "doctrees", "-D", f"language={LANGUAGE}",
-           *execution_settings(allow_uncached), *extra)
+    sphinx("html", HTML_ZH, WORK / "doctrees", "-D", f"language={LANGUAGE}", *extra)
     print(f"The Chinese edition is built: {HTML_ZH / 'index.html'}")
 
 
