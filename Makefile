@@ -13,7 +13,7 @@ NODE_ASSETS := node_modules/.installed
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: book book-offline test unit notebooks site-tests lint serve outputs clean benchmark \
+.PHONY: book book-offline catalogues test unit notebooks site-tests lint serve outputs clean benchmark \
 	lock lower-bounds
 
 $(INSTALLED): pyproject.toml $(LOCK)
@@ -48,6 +48,13 @@ $(NODE_ASSETS): package.json package-lock.json
 
 book: $(INSTALLED)
 	$(BIN)/python scripts/build_book.py
+	$(BIN)/python scripts/build_zh.py
+
+# After the English prose changed: refresh locale/zh_CN/LC_MESSAGES/*/*.po from the sources
+# (new paragraphs untranslated, changed ones fuzzy); then translate them (README, "Chinese").
+catalogues: $(INSTALLED)
+	$(BIN)/python scripts/build_book.py
+	$(BIN)/python scripts/build_zh.py --catalogues
 
 # A copy of the site that loads require.js, the widget manager and MathJax from itself.
 book-offline: book $(NODE_ASSETS)
