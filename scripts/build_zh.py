@@ -146,15 +146,21 @@ def sphinx(builder: str, out: Path, doctrees: Path, *extra: str) -> None:
     subprocess.run(command, cwd=ROOT, check=True)
 
 
-def compile_catalogues() -> None:
-    """Copy the .po files into the build's locale folder and compile them there."""
+def compile_catalogues() -> bool:
+    """Compile the .po files into the build's locale folder; return whether any .mo changed.
+
+    Sphinx does not re-read a page whose catalogue changed (its environment tracks the
+    sources, not the .mo files), so a changed catalogue must force a fresh environment.
+    """
     target = WORK / "locale" / LANGUAGE / "LC_MESSAGES"
+    previous = {mo: mo.read_bytes() for mo in target.rglob("*.mo")} if target.exists() else {}
     if target.exists():
         shutil.rmtree(target)
     for po in sorted(CATALOGUES.rglob("*.po")):
         mo = target / po.relative_to(CATALOGUES).with_suffix(".mo")
         mo.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)
+    return {mo: mo.read_bytes() for mo in target.rglob("*.mo")} != previous
 
 
 def extract_and_merge(allow_uncached: bool = False) -> list[Path]:
@@ -185,8 +191,8 @@ def extract_and_merge(allow_uncached: bool = False) -> list[Path]:
 
 def build_html(extra: list[str], allow_uncached: bool = False) -> None:
     write_conf(execution_settings(allow_uncached))
-    compile_catalogues()
-    sphinx("html", HTML_ZH, WORK / "doctrees", "-D", f"language={LANGUAGE}", *extra)
+    fresh = ["-E"] if compile_catalogues() else []
+    sphinx("html", HTML_ZH, WORK / "doctrees", "-D", f"language={LANGUAGE}", *fresh, *extra)
     print(f"The Chinese edition is built: {HTML_ZH / 'index.html'}")
 
 
