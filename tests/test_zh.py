@@ -204,6 +204,16 @@ def test_zh_page_declares_its_language(path):
 
 
 @needs_zh_site
+@pytest.mark.parametrize("path", built_pages())
+def test_zh_sidebar_captions_are_chinese(path):
+    # The table of contents' part captions are inserted after Sphinx's translation step;
+    # book/_ext/language_switch.py translates them.
+    html = (ZH_SITE / path).read_text(encoding="utf-8")
+    captions = re.findall(r'class="caption-text">([^<]+)<', html)
+    assert captions and all(CJK.search(caption) for caption in captions), captions
+
+
+@needs_zh_site
 @pytest.mark.parametrize("path", finished_pages())
 def test_zh_page_prose_is_chinese(path):
     paragraphs = prose_paragraphs((ZH_SITE / path).read_text(encoding="utf-8"))

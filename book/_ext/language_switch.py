@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import html
 
+from docutils import nodes
+from sphinx import addnodes, locale
 from sphinx.application import Sphinx
+from sphinx.util.i18n import docname_to_domain
 
 #: Folder of the Chinese edition inside the English site.
 ZH_FOLDER = "zh"
@@ -52,7 +55,25 @@ def _add_switch(app: Sphinx, pagename, templatename, context, doctree) -> None:
         f'\n<link rel="alternate" hreflang="{hreflang}" href="{href}" />')
 
 
+def _translate_toc_captions(app: Sphinx, doctree: nodes.document) -> None:
+    """Translate the captions of toctrees that sphinx-external-toc inserts after i18n ran.
+
+    Their text ("Chapters", "Appendices") is extracted into the root page's catalogue, but the
+    toctree is added at ``doctree-read``, after Sphinx's translation transform.
+    """
+    if app.config.language in (None, "", "en"):
+        return
+    domain = docname_to_domain(app.env.docname, app.config.gettext_compact)
+    dirs = [str(app.srcdir / directory) for directory in app.config.locale_dirs]
+    catalog, _ = locale.init(dirs, app.config.language, domain)
+    for toctree in doctree.findall(addnodes.toctree):
+        if toctree.get("caption"):
+            toctree["caption"] = catalog.gettext(toctree["caption"])
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", _add_switch)
+    # After sphinx-external-toc's insert_toctrees (default priority 500).
+    app.connect("doctree-read", _translate_toc_captions, priority=900)
     app.add_css_file("language-switch.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
