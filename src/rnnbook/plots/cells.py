@@ -239,7 +239,7 @@ def plot_backward_flow(steps: int = 4) -> Figure:
     if steps > 8:
         raise ValueError(f"steps must be an integer from 2 to 8, got {steps}")
     red, blue = COLORS["W"], COLORS["U"]
-    fig, ax = _axes(7.6, 3.2, (0.9, 1.5 * steps + 1.2), (-1.05, 2.75))
+    fig, ax = _axes(7.6, 3.2, (1.0, 1.5 * steps + 2.0), (-1.05, 2.4))
     labels = [str(k) if k < steps or steps < 4 else "T" for k in range(1, steps + 1)]
     _box(ax, 1.5, 1, "$h_0$", COLORS["h"], width=0.64, height=0.44)
     for k, label in enumerate(labels, start=1):
@@ -299,7 +299,7 @@ def plot_terms_by_distance(term_norms, *, title: str = "") -> Figure:
     ax.set_yscale("log")
     ax.set_xlim(-0.8, values.size - 0.2)
     top = values[positive].max()
-    floor = max(values[positive].min(), top * 1e-12)
+    floor = max(values[positive].min(), top * 1e-20)
     ax.set_ylim(floor / 3, top * 3)
     ax.set_xlabel("distance d = T − k of the term (steps)")
     ax.set_ylabel(r"$\|\delta_k h_{k-1}^\top\|$")
