@@ -1,5 +1,7 @@
 """Cell diagrams: each returns a figure, has alt text, and follows what it is given."""
 
+import base64
+
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -16,6 +18,7 @@ from rnnbook.plots.cells import (
     backward_flow_alt,
     describe_lstm_gradient_path,
     describe_terms_by_distance,
+    fit_log_limits,
     plot_backward_flow,
     plot_gru_cell,
     plot_lstm_cell,
@@ -105,3 +108,32 @@ def test_terms_by_distance_draws_one_bar_per_term():
         plot_terms_by_distance([1.0])
     with pytest.raises(ValueError, match="term_norms"):
         plot_terms_by_distance([1.0, np.nan])
+
+
+def test_fitted_log_limits():
+    assert fit_log_limits(np.array([0.5, 2.0])) == (0.1, 10.0)
+    assert fit_log_limits(np.array([1e-40, np.inf, 3e8])) == (1e-30, 1e6)
+    assert fit_log_limits(np.array([np.nan, 0.0])) == (1e-30, 1e6)
+
+
+def test_book_style_is_applied_on_import():
+    import matplotlib as mpl
+
+    from rnnbook.plots import BOOK_STYLE, use_book_style
+
+    assert all(mpl.rcParams[key] == value for key, value in BOOK_STYLE.items())
+    with pytest.raises(TypeError, match="retina"):
+        use_book_style(retina="yes")
+
+
+def test_explorer_frames_are_drawn_at_twice_their_css_width():
+    from rnnbook.explorer import PIXEL_RATIO, explorer
+
+    box = explorer(lambda forget_bias: forget_bias_gradient_flow(forget_bias, T=20, n=4),
+                   plot_lstm_gradient_path, {"forget_bias": [0.0]},
+                   alt=describe_lstm_gradient_path, dpi=80)
+    html = box.children[-1].children[0].value
+    png = base64.b64decode(html.split("base64,")[1].split('"')[0])
+    natural = int.from_bytes(png[16:20], "big")
+    assert PIXEL_RATIO == 2 and natural == int(7.6 * 160)
+    assert f'width="{natural // 2}"' in html

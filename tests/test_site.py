@@ -63,6 +63,29 @@ def check_alt_text(page, path: str) -> None:
     assert missing == [], f"images without alt text on {path}: {[m[:80] for m in missing[:3]]}"
 
 
+#: Image pixels per CSS pixel below which a figure looks blurred on a high-density screen.
+MIN_PIXEL_RATIO = 1.5
+
+
+def check_pixel_ratio(page, path: str) -> None:
+    """Every visible figure image has at least MIN_PIXEL_RATIO image px per CSS px."""
+    low = page.evaluate(
+        """async (limit) => {
+            const images = [...document.querySelectorAll('main img')]
+                .filter(img => img.offsetParent !== null && img.clientWidth > 0);
+            for (const img of images) {
+                img.loading = 'eager';
+                try { await img.decode(); } catch (error) { /* reported below */ }
+            }
+            return images.filter(img => !(img.naturalWidth / img.clientWidth >= limit))
+                .map(img => [img.getAttribute('src').slice(0, 60), img.naturalWidth,
+                             img.clientWidth]);
+        }""",
+        MIN_PIXEL_RATIO,
+    )
+    assert low == [], f"blurred images on {path} (src, image px, CSS px): {low[:5]}"
+
+
 def check_accessibility(page, path: str) -> None:
     page.add_script_tag(path=str(AXE))
     results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
@@ -104,6 +127,7 @@ def test_page_works_without_a_kernel(site, path):
     open_page(page, site_url, path)
     check_math(page, path)
     check_alt_text(page, path)
+    check_pixel_ratio(page, path)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / (path.replace("/", "_") + ".png"), full_page=True)
     moved = check_sliders(page, path)

@@ -122,6 +122,24 @@ def _lstm_cell(ax: Axes, *, c_width: float = 4.0, c_alpha: float = 1.0) -> None:
     ax.text(9.2, 0.65, "$h_t$", fontsize=12, color=red, ha="right")
 
 
+def fit_log_limits(*curves, bounds: tuple[float, float] = (1e-30, 1e6)) -> tuple[float, float]:
+    """Return log-axis limits that fit the positive finite values of ``curves``.
+
+    The limits are whole decades, at least half a decade beyond the data on either side, always
+    include 1 and stay within ``bounds`` (values outside are drawn at the edge, marked by
+    :func:`~rnnbook.plots.common.semilogy_with_overflow`).
+    """
+    values = np.concatenate([np.ravel(np.asarray(c, dtype=float)) for c in curves])
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size == 0:
+        return bounds
+    low = min(values.min(), 1.0)
+    high = max(values.max(), 1.0)
+    low = 10.0 ** np.floor(np.log10(low) - 0.5)
+    high = 10.0 ** np.ceil(np.log10(high) + 0.5)
+    return float(max(low, bounds[0])), float(min(high, bounds[1]))
+
+
 def plot_lstm_cell() -> Figure:
     """Return a diagram of one LSTM cell, with its gates and the cell-state path.
 
@@ -202,11 +220,7 @@ def plot_lstm_gradient_path(result: GradientFlow) -> Figure:
                            linewidth=1.2, linestyle="--", label=r"forget path $\|\prod f_j\|$")
     right.axhline(1.0, color="0.7", linewidth=0.8)
     right.set_xlim(0, result.distance.max())
-    finite = np.concatenate([v[np.isfinite(v) & (v > 0)]
-                             for v in (result.lstm, result.forget_path)])
-    low = max(finite.min(), 1e-30) if finite.size else 1e-30
-    right.set_ylim(10 ** np.floor(np.log10(low) - 0.3), 10 ** np.ceil(np.log10(
-        max(finite.max(), 1.0)) + 0.3))
+    right.set_ylim(*fit_log_limits(result.lstm, result.forget_path))
     right.set_xlabel("distance T − k (steps)")
     right.set_ylabel("spectral norm")
     right.set_title(f"forget-gate bias {result.forget_bias:+g}", fontsize=10)
