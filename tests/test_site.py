@@ -7,6 +7,7 @@ the offline build (network blocked)."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -15,6 +16,11 @@ import pytest
 from conftest import ROOT, SITE
 
 pytestmark = pytest.mark.browser
+
+spec = importlib.util.spec_from_file_location("main_path_words",
+                                              ROOT / "scripts" / "main_path_words.py")
+main_path_words = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(main_path_words)
 
 PAGE_LIMIT = 1_500_000
 SCREENSHOTS = SITE.parent / "screenshots"
@@ -148,6 +154,15 @@ def test_home_page_redirects_to_the_introduction(site):
 def test_chapter_page_fits_the_size_budget(page_file):
     size = page_file.stat().st_size
     assert size <= PAGE_LIMIT, f"{page_file.name} is {size / 1e6:.2f} MB > 1.5 MB"
+
+
+@pytest.mark.parametrize("page_file", chapter_pages(), ids=lambda p: p.name)
+def test_chapter_main_path_is_at_most_3000_words(page_file):
+    """Prose outside code, outputs, math, dropdowns and solutions (issue 16)."""
+    words = main_path_words.main_path_words(page_file.read_text(encoding="utf-8"))
+    assert words <= main_path_words.LIMIT, (
+        f"{page_file.name}: {words} main-path words; move secondary tables and commentary into "
+        f"dropdowns")
 
 
 @pytest.mark.parametrize("page_file", chapter_pages(), ids=lambda p: p.name)
