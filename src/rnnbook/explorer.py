@@ -28,7 +28,7 @@ DEFAULT_BUDGET = 700_000
 #: at the size ``dpi`` gives, so that they are sharp on high-density screens.
 PIXEL_RATIO = 2
 #: Palette size of the frames (fewer colours keep the 2x frames small; line plots need few).
-FRAME_COLORS = 48
+FRAME_COLORS = 32
 MAX_PARAMETERS = 2
 
 
