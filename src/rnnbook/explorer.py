@@ -24,6 +24,11 @@ from PIL import Image
 #: Bytes one explorer's frames may add to a page, counted as embedded (base64) text.
 #: Chapter pages must stay under 1.5 MB with all their explorers.
 DEFAULT_BUDGET = 700_000
+#: Image pixels per CSS pixel of every frame: frames are drawn at ``PIXEL_RATIO * dpi`` and shown
+#: at the size ``dpi`` gives, so that they are sharp on high-density screens.
+PIXEL_RATIO = 2
+#: Palette size of the frames (fewer colours keep the 2x frames small; line plots need few).
+FRAME_COLORS = 32
 MAX_PARAMETERS = 2
 
 
@@ -130,7 +135,7 @@ def render_frames(
         if not isinstance(fig, Figure):
             raise TypeError(f"plot must return a matplotlib Figure, got {type(fig).__name__} "
                             f"at {params}")
-        png = render_png(fig, dpi=dpi)
+        png = render_png(fig, dpi=PIXEL_RATIO * dpi, colors=FRAME_COLORS)
         total += 4 * ((len(png) + 2) // 3)  # the page embeds frames as base64
         if total > max_bytes:
             n_frames = int(np.prod([len(v) for v in grids.values()]))
@@ -145,8 +150,9 @@ def render_frames(
 
 def _frame_widget(png: bytes, alt: str) -> widgets.HTML:
     data = base64.b64encode(png).decode("ascii")
+    width = int.from_bytes(png[16:20], "big") // PIXEL_RATIO  # the PNG header's width
     return widgets.HTML(
-        f'<img class="rnnbook-frame" src="data:image/png;base64,{data}" '
+        f'<img class="rnnbook-frame" src="data:image/png;base64,{data}" width="{width}" '
         f'alt="{html.escape(alt, quote=True)}" style="max-width:100%;height:auto">'
     )
 
@@ -191,7 +197,8 @@ def explorer(
     max_bytes : int
         Budget for the PNG frames; exceeding it raises ``ValueError``.
     dpi : int
-        Resolution of the frames.
+        Resolution of the frames in CSS pixels per inch; they are drawn at ``PIXEL_RATIO``
+        times it.
     """
     frames = render_frames(compute, plot, grids, alt=alt, max_bytes=max_bytes, dpi=dpi)
     grids = _check_grids(grids)

@@ -6,9 +6,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from rnnbook.lstm import GradientFlow
+from rnnbook.plots.cells import fit_log_limits
 from rnnbook.plots.common import new_figure, semilogy_with_overflow
 
-#: Fixed y-range of the norm panel, so that frames of an explorer can be compared.
+#: Widest y-range of the norm panel; each frame's axis is fitted to its data inside it.
 NORM_LIMITS = (1e-30, 1e6)
 
 
@@ -16,8 +17,9 @@ def plot_gradient_flow(result: GradientFlow) -> Figure:
     """Return a two-panel figure: gradient norms against distance (log), and the forget gates.
 
     Left: ||dc_T/dc_k|| of the LSTM (all paths), the forget-gate path alone, and a vanilla RNN's
-    ||dh_T/dh_k||, on a fixed log axis (:func:`~rnnbook.plots.common.semilogy_with_overflow`):
-    values above it are marked "off the scale", overflow is marked, values under it leave at the
+    ||dh_T/dh_k||, on a log axis fitted to the data within :data:`NORM_LIMITS`
+    (:func:`~rnnbook.plots.common.semilogy_with_overflow`): values above it are marked "off the
+    scale", overflow is marked, values under it leave at the
     bottom.
     Right: histogram of the forget-gate values f_t.
     """
@@ -32,9 +34,10 @@ def plot_gradient_flow(result: GradientFlow) -> Figure:
                                    label=r"forget path $\|\prod f_j\|$")),
          (result.rnn, dict(color=rnn, linewidth=1.8,
                            label=r"RNN $\|\partial h_T/\partial h_k\|$"))],
-        result.forget_gates, ylim=NORM_LIMITS,
+        result.forget_gates,
+        ylim=fit_log_limits(result.lstm, result.forget_path, result.rnn, bounds=NORM_LIMITS),
         title=f"forget-gate bias {result.forget_bias:+g}, scale g = {result.g:g}",
-        legend_loc="upper right", gate=("forget gate", "f"), colors=("#92c5de", lstm),
+        legend_loc="best", gate=("forget gate", "f"), colors=("#92c5de", lstm),
         mean=result.mean_forget,
     )
 
