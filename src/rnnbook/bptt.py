@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook.activations import get_activation
+from rnnbook.checks import check_array, check_flag, check_same_shape
+from rnnbook.numerics import exponent_of, safe_norm
 from rnnbook.losses import get_loss
 from rnnbook.rnn import RNNParams, Trajectory, forward
 from rnnbook.spectra import spectral_radius
@@ -87,10 +89,7 @@ class BPTTResult:
     trajectory: Trajectory
 
 
-def _check_flag(name: str, value) -> bool:
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
+_check_flag = check_flag
 
 
 def _check_truncate(truncate) -> int | None:
@@ -198,16 +197,50 @@ def _outer_terms(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a.transpose(0, 2, 1) @ b
 
 
+def _step_exponents(a: np.ndarray) -> np.ndarray:
+    """Return, per step of a (T, B, k), the exponent e with max |a_t| in [2^(e-1), 2^e)."""
+    largest = np.abs(a).max(axis=(1, 2)) if a.size else np.zeros(a.shape[0])
+    usable = np.isfinite(largest) & (largest > 0.0)
+    return np.where(usable, np.frexp(np.where(usable, largest, 1.0))[1], 0)
+
+
 def term_norms(a: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     """Return ||sum_batch a_t^T b_t||_F for every t, shape (T,), without forming the terms.
 
     ``a`` is (T, B, n) and ``b`` is (T, B, k) or None.
 
     ||sum_b a_b b_b^T||_F^2 = sum_{b, c} (a_b . a_c)(b_b . b_c); with ``b`` None the term is
-    sum_b a_b and its norm is taken directly.
+    sum_b a_b and its norm is taken directly. Each step's a_t and b_t are divided by powers of
+    two first, so no intermediate overflows: a norm is inf only if it exceeds float64, and a
+    term that is exactly 0 (a_t = 0 or b_t = 0) has norm exactly 0 whatever the other factor.
     """
+    a = check_array("a", a, ndim=3, finite=False)
     if b is None:
-        return np.linalg.norm(a.sum(axis=1), axis=-1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            sums = a.sum(axis=1)
+            norms = np.linalg.norm(sums, axis=-1)
+        redo = ~np.isfinite(norms)
+        if redo.any():
+            norms[redo] = safe_norm(sums[redo], axis=-1)
+        return norms
+    b = check_array("b", b, ndim=3, finite=False)
+    if a.shape[:2] != b.shape[:2]:
+        raise ValueError(f"a and b must have the same steps and batch (T, B), got shapes "
+                         f"{a.shape} and {b.shape}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        norms = _plain_term_norms(a, b)
+        redo = ~np.isfinite(norms)
+        if redo.any():  # overflow on the way: again with every step scaled by powers of two
+            a, b = a[redo], b[redo]
+            ea, eb = _step_exponents(a), _step_exponents(b)
+            scaled = _plain_term_norms(np.ldexp(a, -ea[:, None, None]),
+                                       np.ldexp(b, -eb[:, None, None]))
+            zero = ~np.any(a != 0.0, axis=(1, 2)) | ~np.any(b != 0.0, axis=(1, 2))
+            norms[redo] = np.where(zero, 0.0, np.ldexp(scaled, ea + eb))
+    return norms
+
+
+def _plain_term_norms(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.shape[1] == 1:
         return np.linalg.norm(a[:, 0], axis=-1) * np.linalg.norm(b[:, 0], axis=-1)
     gram_a = a @ a.transpose(0, 2, 1)
@@ -256,8 +289,11 @@ def bptt(
 
     Notes
     -----
-    Overflow is not an error: an exploding network gives inf or NaN gradients, returned as
-    they are so that a figure can show them.
+    Overflow is not an error: the forward pass carries overflowed states as +-inf (see
+    :func:`~rnnbook.rnn.forward`; ``result.trajectory.overflow_step`` is the first step that
+    left float64), and a term that is exactly 0 has norm 0 even beside an overflowed factor.
+    Gradients that combine several overflowed quantities of opposite signs (inf - inf) have no
+    float64 value; those entries are NaN, and only after ``overflow_step``.
     """
     if not isinstance(params, RNNParams):
         raise TypeError(f"params must be RNNParams, got {type(params).__name__}")
@@ -312,17 +348,24 @@ def relative_error(estimate, reference) -> float:
     Raises
     ------
     ValueError
-        If the shapes differ.
+        If the shapes differ. (Finite input gives a finite or inf result; NaN or inf entries
+        give NaN where the difference is undefined.)
+    TypeError
+        If an argument is not a numeric array.
     """
-    a = np.asarray(estimate, dtype=np.float64)
-    b = np.asarray(reference, dtype=np.float64)
-    if a.shape != b.shape:
-        raise ValueError(f"estimate has shape {a.shape} but reference has shape {b.shape}")
-    scale = np.linalg.norm(b)
-    diff = np.linalg.norm(a - b)
+    a = check_array("estimate", estimate, finite=False)
+    b = check_array("reference", reference, finite=False)
+    check_same_shape(estimate=a, reference=b)
+    # divide both by one power of two first, so that neither the difference nor a norm
+    # overflows for finite input (an exact scaling: the ratio is unchanged)
+    exponent = max(exponent_of(a), exponent_of(b))
+    a, b = np.ldexp(a, -exponent), np.ldexp(b, -exponent)
+    scale = safe_norm(b)
+    diff = safe_norm(a - b)
     if scale == 0.0:
         return 0.0 if diff == 0.0 else float("inf")
-    return float(diff / scale)
+    with np.errstate(over="ignore"):
+        return float(diff / scale)
 
 
 def truncation_error(

@@ -93,13 +93,27 @@ def _rebuild(grads: Gradients, arrays: list[np.ndarray]) -> Any:
     return list(arrays)
 
 
+def _scaled(arrays: list[np.ndarray]) -> tuple[list[np.ndarray], float, int]:
+    """Return ``(mantissas, r, e)``: the arrays divided by 2^e, and their global norm r.
+
+    The largest entry of the mantissas is in [0.5, 1), so r is in [0.5, sqrt(size)] and no
+    step overflows or underflows; the global norm is r 2^e (which may exceed float64). All
+    zero: ``(arrays, 0.0, 0)``.
+    """
+    largest = max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
+    if largest == 0.0:
+        return arrays, 0.0, 0
+    exponent = int(np.frexp(largest)[1])
+    mantissas = [np.ldexp(a, -exponent) for a in arrays]
+    r = float(np.linalg.norm(np.array([np.linalg.norm(m.ravel()) for m in mantissas])))
+    return mantissas, r, exponent
+
+
 def _norm(arrays: list[np.ndarray]) -> float:
-    """Return the global 2-norm, computed without overflow for very large entries."""
-    scale = max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
-    if scale == 0.0:
-        return 0.0
-    per_array = np.array([np.linalg.norm(a.ravel() / scale) for a in arrays])
-    return float(scale * np.linalg.norm(per_array))
+    """Return the global 2-norm, computed without overflow: inf only if it exceeds float64."""
+    _, r, exponent = _scaled(arrays)
+    with np.errstate(over="ignore"):
+        return float(np.ldexp(r, exponent))
 
 
 def global_norm(grads: Gradients) -> float:
@@ -144,14 +158,22 @@ def clip_by_norm(grads: Gradients, threshold: float, *, eps: float = TORCH_EPS) 
     eps = check_real("eps", eps, low=0.0)
     arrays = _arrays(grads)
     norm = _norm(arrays)
-    denominator = norm + float(eps)
-    factor = 1.0 if denominator == 0.0 else min(1.0, threshold / denominator)
-    clipped = [a * factor for a in arrays]
+    if np.isfinite(norm):
+        denominator = norm + float(eps)
+        factor = 1.0 if denominator == 0.0 else min(1.0, threshold / denominator)
+        clipped = [a * factor for a in arrays]
+        scaled = factor < 1.0
+    else:
+        # ||g|| is beyond float64 (reported as inf): rescale the mantissas, g / ||g|| =
+        # mantissa / r, so the direction is kept and eps (tiny beside ||g||) drops out.
+        mantissas, r, _ = _scaled(arrays)
+        clipped = [m * (threshold / r) for m in mantissas]
+        scaled = True
     return Clipped(
         grads=_rebuild(grads, clipped),
         norm=norm,
         clipped_norm=_norm(clipped),
-        clipped=factor < 1.0,
+        clipped=scaled,
     )
 
 
@@ -202,8 +224,8 @@ def cosine_similarity(first: Gradients, second: Gradients) -> float:
             f"the gradients differ in structure: shapes {[x.shape for x in a]} vs "
             f"{[y.shape for y in b]}"
         )
-    norm_a, norm_b = _norm(a), _norm(b)
-    if norm_a == 0.0 or norm_b == 0.0:
+    (ma, ra, _), (mb, rb, _) = _scaled(a), _scaled(b)
+    if ra == 0.0 or rb == 0.0:
         raise ValueError("a zero gradient has no direction: the cosine is undefined")
-    dot = sum(float(np.sum((x / norm_a) * (y / norm_b))) for x, y in zip(a, b, strict=True))
-    return dot
+    dot = sum(float(np.sum((x / ra) * (y / rb))) for x, y in zip(ma, mb, strict=True))
+    return min(1.0, max(-1.0, dot))

@@ -18,7 +18,14 @@ from typing import ClassVar, Self
 import numpy as np
 
 from rnnbook.activations import get_activation
-from rnnbook.checks import batched, check_choice, check_count, check_real, finite_array
+from rnnbook.checks import (
+    batched,
+    check_choice,
+    check_count,
+    check_flag,
+    check_real,
+    finite_array,
+)
 from rnnbook.spectra import gaussian_matrix
 
 sigmoid = get_activation("sigmoid").f
@@ -172,7 +179,7 @@ def count_gated_params(cls: type[GatedParams], n_input: int, n_hidden: int, *,
     d = check_count("n_input", n_input)
     n = check_count("n_hidden", n_hidden)
     k = len(cls.GATES)
-    extra = k if torch_biases else cls.EXTRA_BIASES
+    extra = k if check_flag("torch_biases", torch_biases) else cls.EXTRA_BIASES
     return k * (n * d + n * n + n) + extra * n
 
 
@@ -184,7 +191,7 @@ def gated_to_torch(params: GatedParams, bias_hh: np.ndarray, *, cell: bool = Fal
     import torch
 
     n_input, n_hidden = params.n_input, params.n_hidden
-    if cell:
+    if check_flag("cell", cell):
         module = getattr(torch.nn, f"{params.KIND}Cell")(n_input, n_hidden, dtype=torch.float64)
         names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
     else:

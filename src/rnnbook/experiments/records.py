@@ -20,6 +20,7 @@ import argparse
 import importlib.resources
 import json
 import math
+import os
 import platform
 import sys
 from collections.abc import Collection, Sequence
@@ -28,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from rnnbook.checks import check_inside
 
 #: The strings that stand for non-finite floats in a stored curve.
 NON_FINITE = ("nan", "inf", "-inf")
@@ -92,8 +95,11 @@ def dump_record(record: dict, row_keys: Collection[str]) -> str:
 
 
 def data_path(file_name: str) -> Path:
-    """Return the path of ``rnnbook/data/<file_name>`` in the (editable) source tree."""
-    return Path(__file__).resolve().parent.parent / "data" / file_name
+    """Return the path of ``rnnbook/data/<file_name>`` in the (editable) source tree.
+
+    ``file_name`` must stay inside the data folder (no absolute path, no ``..`` out of it).
+    """
+    return check_inside("file_name", file_name, Path(__file__).resolve().parent.parent / "data")
 
 
 def load_record(file_name: str, command: str) -> dict:
@@ -109,7 +115,12 @@ def load_record(file_name: str, command: str) -> dict:
 
 
 def write_record(path: Path, text: str) -> None:
-    """Write a dumped record to ``path``, creating its folder."""
+    """Write a dumped record to ``path`` (a ``Path`` or str), creating its folder."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or a Path, got {type(path).__name__}")
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
 
