@@ -33,8 +33,8 @@ import numpy as np
 
 from rnnbook.activations import get_activation
 from rnnbook.checks import check_array, check_flag, check_same_shape
-from rnnbook.numerics import exponent_of, safe_norm
 from rnnbook.losses import get_loss
+from rnnbook.numerics import exponent_of, safe_norm
 from rnnbook.rnn import RNNParams, Trajectory, forward
 from rnnbook.spectra import spectral_radius
 

@@ -107,8 +107,16 @@ def check_flag(name: str, value) -> bool:
     return bool(value)
 
 
-def check_seed(name: str, value) -> int:
-    """Return a seed of ``numpy.random.default_rng``: an integer in [0, 2**63 - 1]."""
+def check_seed(name: str, value):
+    """Return a seed of ``numpy.random.default_rng``: an integer in [0, 2**63 - 1].
+
+    A ``numpy.random.Generator`` is returned as it is (``default_rng`` passes it through).
+    """
+    if isinstance(value, np.random.Generator):
+        return value
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer >= 0 (or a numpy Generator), got "
+                        f"{_shown(value)}")
     return check_count(name, value, 0, MAX_SEED)
 
 
@@ -128,8 +136,8 @@ def _numeric(name: str, value) -> np.ndarray:
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a number or an array of numbers, got {_shown(value)} ({error})") \
-            from None
+        raise TypeError(f"{name} must be a number or an array of numbers, got {_shown(value)} "
+                        f"({error})") from None
     if array.dtype.kind in "biuf":
         return array.astype(np.float64, copy=False)
     if array.dtype.kind == "O":

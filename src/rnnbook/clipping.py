@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnbook.checks import check_positive, check_real
+from rnnbook.checks import check_array, check_positive, check_real
 
 #: torch.nn.utils.clip_grad_norm_ divides by (total_norm + 1e-6); this is the default eps.
 TORCH_EPS = 1e-6
@@ -70,7 +70,7 @@ def _arrays(grads: Gradients) -> list[np.ndarray]:
         if isinstance(value, str | bytes) or value is None:
             raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}")
         try:
-            array = np.array(value, dtype=np.float64)
+            array = check_array("value", value, finite=False).copy()
         except (TypeError, ValueError) as error:
             raise TypeError(f"{name} cannot be read as an array of numbers: {error}") from None
         if not np.all(np.isfinite(array)):

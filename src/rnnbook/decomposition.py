@@ -25,7 +25,7 @@ import numpy as np
 
 from rnnbook.activations import get_activation
 from rnnbook.bptt import backward_recursion, bptt, lagged_backward, term_norms
-from rnnbook.checks import check_count, check_real
+from rnnbook.checks import check_array, check_count, check_real
 from rnnbook.losses import get_loss
 from rnnbook.rnn import RNNParams, forward
 from rnnbook.spectra import gaussian_matrix, rescale_to_spectral_radius
@@ -133,7 +133,7 @@ def distance_decomposition(
 
 
 def _check_norms(norms) -> np.ndarray:
-    array = np.asarray(norms, dtype=np.float64)
+    array = check_array("norms", norms, finite=False)
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"norms must be a non-empty 1-D array (T,), got shape {array.shape}")
     if np.any(array < 0):
@@ -179,7 +179,7 @@ def far_norm_share(terms) -> np.ndarray:
     terms : array_like, shape (T, ...)
         Terms by distance, e.g. ``DistanceDecomposition.W_terms``.
     """
-    array = np.asarray(terms, dtype=np.float64)
+    array = check_array("terms", terms, finite=False)
     if array.ndim < 1 or array.shape[0] == 0:
         raise ValueError(f"terms must have a non-empty distance axis, got shape {array.shape}")
     T = array.shape[0]
@@ -336,7 +336,7 @@ def untied_layer_grad_norms(params: RNNParams, Ws, x, y, h0=None) -> np.ndarray:
     """
     if not isinstance(params, RNNParams):
         raise TypeError(f"params must be RNNParams, got {type(params).__name__}")
-    weights = np.asarray(Ws, dtype=np.float64)
+    weights = check_array("Ws", Ws, finite=False)
     traj = forward(params, x, h0)  # validates x and h0; its states are replaced below
     T, B, n = traj.z.shape
     if weights.shape != (T, n, n):

@@ -20,10 +20,12 @@ import numpy as np
 from rnnbook.activations import get_activation
 from rnnbook.checks import (
     batched,
+    check_array,
     check_choice,
     check_count,
     check_flag,
     check_real,
+    check_seed,
     finite_array,
 )
 from rnnbook.spectra import gaussian_matrix
@@ -111,7 +113,7 @@ class GatedParams:
         g = check_real("g", g)
         bias = check_real(bias_name, bias)
         k, index = len(cls.GATES), cls.GATES.index(gate)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed("seed", seed))
         b = rng.normal(0.0, 0.1, k * n)
         b[index * n:(index + 1) * n] += bias
         U = rng.normal(0.0, 1.0 / np.sqrt(d), (k * n, d))
@@ -237,7 +239,7 @@ def spectral_norms(matrices: np.ndarray) -> np.ndarray:
     ndarray, shape (...)
         ``inf`` wherever a matrix holds inf or nan (an overflowed product).
     """
-    matrices = np.asarray(matrices, dtype=np.float64)
+    matrices = check_array("matrices", matrices, finite=False)
     if matrices.ndim < 2:
         raise ValueError(f"matrices must have at least 2 dimensions, got shape {matrices.shape}")
     norms = np.full(matrices.shape[:-2], np.inf)
@@ -282,7 +284,7 @@ def gate_path_products(gates: np.ndarray) -> np.ndarray:
     gates : ndarray, shape (T, B, n)
         Gate values for steps 1..T; entry T of the result is all ones (an empty product).
     """
-    gates = np.asarray(gates, dtype=np.float64)
+    gates = check_array("gates", gates, finite=False)
     if gates.ndim != 3:
         raise ValueError(f"gates must have shape (T, B, n), got {gates.shape}")
     ones = np.ones((1, *gates.shape[1:]))

@@ -94,7 +94,7 @@ def net_jacobians(params: RNNParams, trajectory: Trajectory, batch: int = 0) -> 
 def _check_stack(jacobians) -> np.ndarray:
     if isinstance(jacobians, str) or jacobians is None:
         raise TypeError(f"jacobians must be an array (T, n, n), got {type(jacobians).__name__}")
-    stack = np.asarray(jacobians, dtype=np.float64)
+    stack = check_array("jacobians", jacobians, finite=False)
     if stack.ndim != 3 or stack.shape[1] != stack.shape[2] or stack.shape[1] == 0:
         raise ValueError(f"jacobians must have shape (T, n, n), got {stack.shape}")
     return stack

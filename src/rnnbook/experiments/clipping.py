@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 
-from rnnbook.checks import check_count, check_positive, check_real
+from rnnbook.checks import check_array, check_count, check_positive, check_real
 from rnnbook.experiments.records import (
     StoredExperiment,
     json_floats,
@@ -114,7 +114,7 @@ def find_spikes(losses: ArrayLike, factor: float = 3.0, window: int = 10) -> np.
     window : int
         m >= 1.
     """
-    losses = np.asarray(losses, dtype=np.float64)
+    losses = check_array("losses", losses, finite=False)
     if losses.ndim != 1:
         raise ValueError(f"losses must be one-dimensional, got shape {losses.shape}")
     window = check_count("window", window)

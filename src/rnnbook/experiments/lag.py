@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rnnbook.checks import check_count, check_real
+from rnnbook.checks import check_array, check_count, check_real
 from rnnbook.decomposition import distance_decomposition, far_share
 from rnnbook.experiments.records import (
     StoredExperiment,
@@ -228,7 +228,7 @@ def window_means(values, window: int) -> np.ndarray:
         S must be a multiple of ``window``.
     window : int
     """
-    array = np.asarray(values, dtype=np.float64)
+    array = check_array("values", values, finite=False)
     window = check_count("window", window, 1)
     if array.ndim != 1 or array.size % window:
         raise ValueError(f"values must have shape (S,) with S a multiple of {window}, got "

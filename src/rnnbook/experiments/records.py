@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
-from rnnbook.checks import check_inside
+from rnnbook.checks import check_array, check_inside
 
 #: The strings that stand for non-finite floats in a stored curve.
 NON_FINITE = ("nan", "inf", "-inf")
@@ -55,7 +55,7 @@ def json_floats(values: ArrayLike, *, float32: bool = False) -> list:
         (for curves of float32 runs: exact and compact).
     """
     out = []
-    for value in np.asarray(values, dtype=np.float64).tolist():
+    for value in check_array("values", values, finite=False).tolist():
         if not math.isfinite(value):
             out.append(str(value))
         elif float32:

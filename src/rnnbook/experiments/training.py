@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rnnbook.checks import check_choice, check_count, check_real
+from rnnbook.checks import check_choice, check_count, check_real, check_seed
 from rnnbook.experiments.records import json_floats, read_floats
 from rnnbook.tasks import Batch, get_task, make_batch
 
@@ -499,7 +499,7 @@ def measure_step_time(
             torch.manual_seed(seed)
             net = make_model(model, n_input, hidden)
         optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed("seed", seed))
         x = torch.from_numpy(rng.standard_normal((T, batch, n_input)).astype(np.float32))
         y = torch.from_numpy(rng.standard_normal(batch).astype(np.float32))
 
