@@ -111,9 +111,12 @@ def _scaled(arrays: list[np.ndarray]) -> tuple[list[np.ndarray], float, int]:
 
 def _norm(arrays: list[np.ndarray]) -> float:
     """Return the global 2-norm, computed without overflow: inf only if it exceeds float64."""
-    _, r, exponent = _scaled(arrays)
+    scale = max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
+    if scale == 0.0:
+        return 0.0
+    per_array = np.array([np.linalg.norm(a.ravel() / scale) for a in arrays])
     with np.errstate(over="ignore"):
-        return float(np.ldexp(r, exponent))
+        return float(scale * np.linalg.norm(per_array))
 
 
 def global_norm(grads: Gradients) -> float:
@@ -224,8 +227,12 @@ def cosine_similarity(first: Gradients, second: Gradients) -> float:
             f"the gradients differ in structure: shapes {[x.shape for x in a]} vs "
             f"{[y.shape for y in b]}"
         )
-    (ma, ra, _), (mb, rb, _) = _scaled(a), _scaled(b)
-    if ra == 0.0 or rb == 0.0:
+    norm_a, norm_b = _norm(a), _norm(b)
+    if norm_a == 0.0 or norm_b == 0.0:
         raise ValueError("a zero gradient has no direction: the cosine is undefined")
-    dot = sum(float(np.sum((x / ra) * (y / rb))) for x, y in zip(ma, mb, strict=True))
-    return min(1.0, max(-1.0, dot))
+    tiny = np.finfo(np.float64).tiny
+    if not (np.isfinite(norm_a) and np.isfinite(norm_b)) or min(norm_a, norm_b) < tiny:
+        # a norm beyond float64 or among the subnormals: use the mantissas instead
+        (a, norm_a, _), (b, norm_b, _) = _scaled(a), _scaled(b)
+    dot = sum(float(np.sum((x / norm_a) * (y / norm_b))) for x, y in zip(a, b, strict=True))
+    return min(1.0, max(-1.0, dot))  # round-off can step just outside [-1, 1]

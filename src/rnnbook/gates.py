@@ -218,6 +218,7 @@ def sequence_inputs(params: GatedParams, x, **initial) -> tuple[np.ndarray, np.n
 
 def initial_state(name: str, value, batch: int, width: int) -> np.ndarray:
     """Return an initial state of shape ``(batch, width)``: zeros if ``value`` is None."""
+    batch, width = check_count("batch", batch), check_count("width", width)
     if value is None:
         return np.zeros((batch, width))
     state, _ = batched(name, value, width, 1)

@@ -117,7 +117,9 @@ def recurrent_init(name: str, n: int, scale: float = 1.0, *, seed: int = 0) -> n
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
-    return INITIALIZERS[check_choice("initialiser", name, tuple(INITIALIZERS))](n, scale, seed)
+    initialiser = INITIALIZERS[check_choice("initialiser", name, tuple(INITIALIZERS))]
+    return initialiser(check_count("n", n), check_positive("scale", scale),
+                       check_seed("seed", seed))
 
 
 @dataclass(frozen=True, eq=False)

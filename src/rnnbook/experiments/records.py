@@ -23,14 +23,14 @@ import math
 import os
 import platform
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from rnnbook.checks import check_array, check_inside
+from rnnbook.checks import MAX_STEPS, check_array, check_inside
 
 #: The strings that stand for non-finite floats in a stored curve.
 NON_FINITE = ("nan", "inf", "-inf")
@@ -172,10 +172,48 @@ class StoredExperiment:
                ) -> tuple[argparse.ArgumentParser, list[str]]:
         """Return ``(parser, argv)``: the shared command-line skeleton of an experiment.
 
-        The parser has ``--output`` (default :meth:`default_output`); ``argv`` defaults to
-        ``sys.argv[1:]`` and is returned as a list, to be recorded with :meth:`command_line`.
+        The parser has ``--output`` (default None: the book's data file, see :meth:`output`)
+        and ``--overwrite``; ``argv`` defaults to ``sys.argv[1:]`` and is returned as a list,
+        to be recorded with :meth:`command_line`.
         """
         argv = list(sys.argv[1:] if argv is None else argv)
         parser = argparse.ArgumentParser(prog=self.command, description=description)
-        parser.add_argument("--output", type=Path, default=self.default_output())
+        parser.add_argument("--output", type=Path, default=None,
+                            help="where to write the record (default: the book's data file, "
+                                 "which is replaced only with --overwrite)")
+        parser.add_argument("--overwrite", action="store_true",
+                            help="replace the book's data file if it exists")
         return parser, argv
+
+    def output(self, parser: argparse.ArgumentParser, args: argparse.Namespace,
+               default: Path | None = None) -> Path:
+        """Return where to write, checked before any work: ``--output``, else ``default``.
+
+        ``default`` is the book's data file (:meth:`default_output`) unless given. Writing over
+        an existing default file needs ``--overwrite``; otherwise the parser exits with a
+        message (status 2), so a mistyped command never replaces the stored data.
+        """
+        if args.output is not None:
+            return Path(args.output)
+        path = self.default_output() if default is None else Path(default)
+        if path.exists() and not getattr(args, "overwrite", False):
+            parser.error(f"{path} exists; pass --overwrite to replace it, or --output PATH to "
+                         "write elsewhere")
+        return path
+
+
+def count_arg(minimum: int = 1, maximum: int = MAX_STEPS) -> Callable[[str], int]:
+    """Return an ``argparse`` type: an integer in [minimum, maximum], refused before any work."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(
+                f"expected an integer between {minimum} and {maximum}, got {value}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
