@@ -88,6 +88,15 @@ class BPTTResult:
     truncate: int | None
     trajectory: Trajectory
 
+    @property
+    def overflow_step(self) -> int | None:
+        """The first step whose state left float64 in the forward pass (None: none did).
+
+        Gradients of an overflowed network may hold +-inf, and NaN where overflowed
+        quantities of opposite signs meet (inf - inf has no float64 value).
+        """
+        return self.trajectory.overflow_step
+
 
 _check_flag = check_flag
 

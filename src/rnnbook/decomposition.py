@@ -265,6 +265,9 @@ class DistanceProfile:
     rho : float
     activation : str
     eps : float
+    overflow_step : int or None
+        The first step whose state left float64 (None: none did); NaN norms appear only after
+        an overflow (inf - inf has no float64 value).
     """
 
     distance: np.ndarray
@@ -277,6 +280,7 @@ class DistanceProfile:
     rho: float
     activation: str
     eps: float
+    overflow_step: int | None = None
 
 
 def term_norms_by_distance(rho: float, T: int, activation: str = "tanh", *, n: int = 32,
@@ -298,6 +302,7 @@ def term_norms_by_distance(rho: float, T: int, activation: str = "tanh", *, n: i
     """
     params, x, h0, y = scaled_rnn_problem(rho, T, activation, n=n, seed=seed)
     parts = distance_decomposition(params, x, y, "mse_last", h0=h0)
+    overflow_step = forward(params, x, h0).overflow_step
     with np.errstate(over="ignore", invalid="ignore"):
         total = float(np.linalg.norm(parts.grads["W"]))
         largest = float(np.max(parts.W_norms))
@@ -312,6 +317,7 @@ def term_norms_by_distance(rho: float, T: int, activation: str = "tanh", *, n: i
         rho=float(rho),
         activation=activation,
         eps=float(eps),
+        overflow_step=overflow_step,
     )
 
 
@@ -378,6 +384,9 @@ class DepthContrast:
         ||dL/dW|| of the RNN, the norm of the sum of its terms.
     rho : float
     activation : str
+    overflow_step : int or None
+        The first step whose RNN state left float64 (None: none did); NaN norms appear only
+        after an overflow (inf - inf has no float64 value).
     """
 
     distance: np.ndarray
@@ -386,6 +395,7 @@ class DepthContrast:
     rnn_total_norm: float
     rho: float
     activation: str
+    overflow_step: int | None = None
 
 
 def mlp_vs_rnn(rho: float, T: int, activation: str = "tanh", *, n: int = 32,
@@ -404,6 +414,7 @@ def mlp_vs_rnn(rho: float, T: int, activation: str = "tanh", *, n: int = 32,
     rnn = bptt(params, x, y, "mse_last", h0=h0, keep_terms=False, keep_chain=False)
     with np.errstate(over="ignore", invalid="ignore"):
         total = float(np.linalg.norm(rnn.grads["W"]))
+    overflow_step = rnn.overflow_step
     return DepthContrast(
         distance=np.arange(T),
         mlp_layer_norms=mlp[::-1].copy(),
@@ -411,6 +422,7 @@ def mlp_vs_rnn(rho: float, T: int, activation: str = "tanh", *, n: int = 32,
         rnn_total_norm=total,
         rho=float(rho),
         activation=activation,
+        overflow_step=overflow_step,
     )
 
 
