@@ -71,6 +71,12 @@ class BPTTResult:
         The truncation length used (None: full BPTT).
     trajectory : Trajectory
         The forward pass the gradient belongs to.
+    overflow_step : int or None
+        Where the computation left float64: the forward pass's ``overflow_step`` if a state
+        overflowed, else the last step t (1-based) whose delta_t overflowed in the backward
+        pass (the first one met going back), else None. Gradients of an overflowed network
+        may hold +-inf, and NaN where overflowed quantities of opposite signs meet
+        (inf - inf has no float64 value).
     """
 
     loss: str
@@ -88,14 +94,7 @@ class BPTTResult:
     truncate: int | None
     trajectory: Trajectory
 
-    @property
-    def overflow_step(self) -> int | None:
-        """The first step whose state left float64 in the forward pass (None: none did).
-
-        Gradients of an overflowed network may hold +-inf, and NaN where overflowed
-        quantities of opposite signs meet (inf - inf has no float64 value).
-        """
-        return self.trajectory.overflow_step
+    overflow_step: int | None = None
 
 
 _check_flag = check_flag
@@ -343,11 +342,15 @@ def bptt(
         W_norms = term_norms(delta, h_prev)
         U_norms = term_norms(delta, traj.x)
         b_norms = term_norms(delta, None)
+    overflow_step = traj.overflow_step
+    if overflow_step is None:
+        bad = np.flatnonzero(~np.all(np.isfinite(delta), axis=(1, 2)))
+        overflow_step = int(bad[-1]) + 1 if bad.size else None
     return BPTTResult(
         loss=loss_fn.name, value=value, grads=grads, dh0=dh0, delta=delta,
         W_terms=W_terms, U_terms=U_terms, b_terms=b_terms,
         W_term_norms=W_norms, U_term_norms=U_norms, b_term_norms=b_norms,
-        chain=chain, truncate=truncate, trajectory=traj,
+        chain=chain, truncate=truncate, trajectory=traj, overflow_step=overflow_step,
     )
 
 

@@ -266,8 +266,8 @@ class DistanceProfile:
     activation : str
     eps : float
     overflow_step : int or None
-        The first step whose state left float64 (None: none did); NaN norms appear only after
-        an overflow (inf - inf has no float64 value).
+        Where the gradient left float64 (:attr:`rnnbook.bptt.BPTTResult.overflow_step`;
+        None: nowhere); NaN norms appear only then (inf - inf has no float64 value).
     """
 
     distance: np.ndarray
@@ -302,7 +302,8 @@ def term_norms_by_distance(rho: float, T: int, activation: str = "tanh", *, n: i
     """
     params, x, h0, y = scaled_rnn_problem(rho, T, activation, n=n, seed=seed)
     parts = distance_decomposition(params, x, y, "mse_last", h0=h0)
-    overflow_step = forward(params, x, h0).overflow_step
+    overflow_step = bptt(params, x, y, "mse_last", h0=h0, keep_terms=False,
+                         keep_chain=False).overflow_step
     with np.errstate(over="ignore", invalid="ignore"):
         total = float(np.linalg.norm(parts.grads["W"]))
         largest = float(np.max(parts.W_norms))
@@ -385,8 +386,8 @@ class DepthContrast:
     rho : float
     activation : str
     overflow_step : int or None
-        The first step whose RNN state left float64 (None: none did); NaN norms appear only
-        after an overflow (inf - inf has no float64 value).
+        Where the RNN's gradient left float64 (:attr:`rnnbook.bptt.BPTTResult.overflow_step`;
+        None: nowhere); NaN norms appear only then (inf - inf has no float64 value).
     """
 
     distance: np.ndarray
