@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook.activations import get_activation
-from rnnbook.checks import check_array, check_flag, check_same_shape
+from rnnbook.checks import check_array, check_count, check_flag, check_same_shape
 from rnnbook.losses import get_loss
 from rnnbook.numerics import exponent_of, safe_norm
 from rnnbook.rnn import RNNParams, Trajectory, forward
@@ -136,6 +136,9 @@ def backward_recursion(
     keep_delta, keep_chain : bool
         Compute delta and dh0 (else both are None); compute the chain (else None).
     """
+    keep_delta = check_flag("keep_delta", keep_delta)
+    keep_chain = check_flag("keep_chain", keep_chain)
+    e, fprime, W = _check_recursion(e, fprime, W)
     T, B, n = fprime.shape
     per_step = W.ndim == 3
     delta = np.empty((T, B, n)) if keep_delta else None
@@ -152,6 +155,19 @@ def backward_recursion(
         if keep_chain and t > 0:
             np.matmul(chain[t] * fprime[t][:, None, :], W_t, out=chain[t - 1])
     return delta, (carry if keep_delta else None), chain
+
+
+def _check_recursion(e, fprime, W, per_step: bool = True):
+    """Return e, f' (T, B, n) and W (n, n) or (T, n, n) as float arrays, or raise naming one."""
+    e = check_array("e", e, ndim=3, finite=False, nonempty=True)
+    fprime = check_array("fprime", fprime, ndim=3, finite=False, nonempty=True)
+    check_same_shape(e=e, fprime=fprime)
+    T, _, n = e.shape
+    W = check_array("W", W, ndim=(2, 3) if per_step else 2)
+    if W.shape[-2:] != (n, n) or (W.ndim == 3 and W.shape[0] != T):
+        raise ValueError(f"W must have shape ({n}, {n})" + (f" or ({T}, {n}, {n})" if per_step
+                                                              else "") + f", got {W.shape}")
+    return e, fprime, W
 
 
 def lagged_backward(
@@ -179,7 +195,18 @@ def lagged_backward(
     max_lag : int
         Number of lags to yield (a loss term reaches at most ``max_lag`` pre-activations).
     """
-    steps = np.asarray(loss_steps)
+    e, fprime, W = _check_recursion(e, fprime, W, per_step=False)
+    max_lag = check_count("max_lag", max_lag)
+    steps = check_array("loss_steps", loss_steps, ndim=1)
+    if steps.size == 0 or np.any(steps != np.round(steps)) or np.any(np.diff(steps) <= 0) or \
+            steps[0] < 0 or steps[-1] >= e.shape[0]:
+        raise ValueError(f"loss_steps must be ascending integers in [0, T - 1 = {e.shape[0] - 1}], "
+                         f"got {loss_steps!r}")
+    return _lagged(e, fprime, W, steps.astype(np.int64), max_lag)
+
+
+def _lagged(e: np.ndarray, fprime: np.ndarray, W: np.ndarray, steps: np.ndarray,
+            max_lag: int) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
     signal = e[steps]  # dL_s/dh_{s-j}, one row per loss step still in range
     for lag in range(max_lag):
         first = int(np.searchsorted(steps, lag))

@@ -29,6 +29,9 @@ import numpy as np
 #: The largest count of steps (optimiser steps, powers, iterations) any function accepts.
 MAX_STEPS = 100_000
 
+#: The largest size (n, T, batch, ...) any function accepts unless it sets its own bound.
+MAX_COUNT = 1_000_000
+
 #: The largest seed accepted: numpy takes any int >= 0, torch's manual_seed needs < 2**64.
 MAX_SEED = 2**63 - 1
 
@@ -42,9 +45,16 @@ def _shown(value) -> str:
 
 
 def check_count(name: str, value, minimum: int = 1, maximum: int | None = None) -> int:
-    """Return ``value`` as an int, or raise if it is not an integer in [minimum, maximum]."""
+    """Return ``value`` as an int, or raise if it is not an integer in [minimum, maximum].
+
+    A size (``minimum`` >= 1) without an explicit ``maximum`` is capped at :data:`MAX_COUNT`,
+    so that a mistyped ``10**12`` is refused instead of exhausting the memory.
+    """
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
         raise TypeError(f"{name} must be an integer, got {_shown(value)}")
+    if maximum is None and minimum >= 1 and value > MAX_COUNT:
+        raise ValueError(f"{name} must be at most {MAX_COUNT:,} (a size this large is a typo "
+                         f"or would not fit in memory), got {value}")
     if maximum is not None and not minimum <= value <= maximum:
         raise ValueError(f"{name} must be between {minimum} and {maximum}, got {value}")
     if value < minimum:

@@ -164,7 +164,10 @@ def clip_by_norm(grads: Gradients, threshold: float, *, eps: float = TORCH_EPS) 
     if np.isfinite(norm):
         denominator = norm + float(eps)
         factor = 1.0 if denominator == 0.0 else min(1.0, threshold / denominator)
-        clipped = [a * factor for a in arrays]
+        if factor >= np.finfo(np.float64).tiny:
+            clipped = [a * factor for a in arrays]
+        else:  # a subnormal factor loses digits: divide by the norm first
+            clipped = [(a / denominator) * threshold for a in arrays]
         scaled = factor < 1.0
     else:
         # ||g|| is beyond float64 (reported as inf): rescale the mantissas, g / ||g|| =

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
-from rnnbook.checks import MAX_STEPS, check_array, check_inside
+from rnnbook.checks import MAX_SEED, MAX_STEPS, check_array, check_count, check_inside
 
 #: The strings that stand for non-finite floats in a stored curve.
 NON_FINITE = ("nan", "inf", "-inf")
@@ -204,6 +204,8 @@ class StoredExperiment:
 
 def count_arg(minimum: int = 1, maximum: int = MAX_STEPS) -> Callable[[str], int]:
     """Return an ``argparse`` type: an integer in [minimum, maximum], refused before any work."""
+    minimum = check_count("minimum", minimum, 0)
+    maximum = check_count("maximum", maximum, minimum, None if minimum < 1 else MAX_SEED)
 
     def parse(text: str) -> int:
         try:
