@@ -50,21 +50,21 @@ class Clipped:
     clipped: bool
 
 
-def _arrays(grads: Gradients) -> list[np.ndarray]:
+def _arrays(grads: Gradients, label: str = "grads") -> list[np.ndarray]:
     """Return the gradients as a list of float64 arrays, checking type and values."""
     if isinstance(grads, np.ndarray):
-        items = [("grads", grads)]
+        items = [(label, grads)]
     elif isinstance(grads, Mapping):
-        items = [(f"grads[{key!r}]", value) for key, value in grads.items()]
+        items = [(f"{label}[{key!r}]", value) for key, value in grads.items()]
     elif isinstance(grads, list | tuple):
-        items = [(f"grads[{i}]", value) for i, value in enumerate(grads)]
+        items = [(f"{label}[{i}]", value) for i, value in enumerate(grads)]
     else:
         raise TypeError(
-            f"grads must be a dict, list or tuple of arrays, or one array; got "
+            f"{label} must be a dict, list or tuple of arrays, or one array; got "
             f"{type(grads).__name__}"
         )
     if not items:
-        raise ValueError("grads is empty: give at least one gradient array")
+        raise ValueError(f"{label} is empty: give at least one gradient array")
     arrays = []
     for name, value in items:
         if isinstance(value, str | bytes) or value is None:
@@ -224,7 +224,7 @@ def cosine_similarity(first: Gradients, second: Gradients) -> float:
     ValueError
         If the structures or shapes differ, or either gradient is zero.
     """
-    a, b = _arrays(first), _arrays(second)
+    a, b = _arrays(first, "first"), _arrays(second, "second")
     if len(a) != len(b) or any(x.shape != y.shape for x, y in zip(a, b, strict=False)):
         raise ValueError(
             f"the gradients differ in structure: shapes {[x.shape for x in a]} vs "

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnbook.checks import check_array
+
 
 def exponent_of(array: np.ndarray) -> int:
     """Return e with max |array| in [2^(e-1), 2^e) (0 for an all-zero or empty array)."""
-    largest = float(np.max(np.abs(array))) if np.size(array) else 0.0
+    array = check_array("array", array, finite=False)
+    largest = float(np.max(np.abs(array))) if array.size else 0.0
     return int(np.frexp(largest)[1]) if largest > 0.0 else 0
 
 
@@ -23,7 +26,7 @@ def safe_norm(array, axis=None) -> np.ndarray | float:
     float64 range is ``inf`` and one below it is 0. Non-finite entries give ``inf`` (an inf
     entry) or NaN (a NaN entry), as the mathematics says.
     """
-    array = np.asarray(array, dtype=np.float64)
+    array = check_array("array", array, finite=False)
     if axis is None:
         if not np.all(np.isfinite(array)):
             return float(np.linalg.norm(array))
