@@ -264,7 +264,7 @@ class SpanJacobians:
         d s_T / d s_k for each k and each sequence in the batch.
     norms : ndarray, shape (K, B)
         Spectral norms ||d s_T / d s_k||_2, computed without overflow (``inf`` only beyond the
-        float range, where ``products`` may hold inf or nan).
+        float range, where ``products`` hold +-inf: see :func:`rnnbook.jacobian.span_products`).
     gate_path : ndarray, shape (K, B, n)
         The diagonal of the gate-only path: prod_{j=k+1}^{T} f_j for the LSTM (forget gates),
         prod z_j for the GRU (update gates). Its largest entry is that path's spectral norm.
