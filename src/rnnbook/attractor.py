@@ -100,6 +100,7 @@ def latch(x0: float, *, w: float = BISTABLE[0], b: float = BISTABLE[1], steps: i
     b = check_real("b", b)
     steps = check_count("steps", steps)
     noise = check_real("noise", noise, low=0.0)
+    seed = check_seed("seed", seed)
     kicks = np.zeros(steps)
     if noise:
         kicks = np.random.default_rng(check_seed("seed", seed)).normal(scale=noise, size=steps)

@@ -25,7 +25,7 @@ import numpy as np
 
 from rnnbook.activations import get_activation
 from rnnbook.bptt import backward_recursion, bptt, lagged_backward, term_norms
-from rnnbook.checks import check_array, check_count, check_real
+from rnnbook.checks import check_array, check_count, check_flag, check_real
 from rnnbook.losses import get_loss
 from rnnbook.rnn import RNNParams, forward
 from rnnbook.spectra import gaussian_matrix, rescale_to_spectral_radius
@@ -85,6 +85,7 @@ def distance_decomposition(
     step), which costs O(T^2 n^2): meant for the book's sequence lengths (T up to a few
     hundred), not for long sequences.
     """
+    keep_terms = check_flag("keep_terms", keep_terms)
     all_steps = get_loss(loss).all_steps
     result = bptt(params, x, y, loss, h0=h0, keep_terms=keep_terms and not all_steps,
                   keep_chain=False)

@@ -30,7 +30,14 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
-from rnnbook.checks import MAX_SEED, MAX_STEPS, check_array, check_count, check_inside
+from rnnbook.checks import (
+    MAX_SEED,
+    MAX_STEPS,
+    check_array,
+    check_count,
+    check_flag,
+    check_inside,
+)
 
 #: The strings that stand for non-finite floats in a stored curve.
 NON_FINITE = ("nan", "inf", "-inf")
@@ -54,6 +61,7 @@ def json_floats(values: ArrayLike, *, float32: bool = False) -> list:
         Write each finite value as the shortest decimal that reads back as the same float32
         (for curves of float32 runs: exact and compact).
     """
+    float32 = check_flag("float32", float32)
     out = []
     for value in check_array("values", values, finite=False).tolist():
         if not math.isfinite(value):
