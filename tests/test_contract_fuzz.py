@@ -134,5 +134,5 @@ def test_fuzz_outcomes_do_not_regress(fuzz_rows):
     assert cases_run > 2500  # the fuzz reaches most of the API
     assert counts["clear"] / cases_run > 0.94
     # ratchet: issue 20 measured 261 unhelpful, 82 other, 113 silent, 8 hangs with this fuzz
-    assert counts["unhelpful"] <= 61 and counts["other"] <= 10 and counts["silent"] <= 30
+    assert counts["unhelpful"] <= 61 and counts["other"] <= 10 and counts["silent"] <= 20
     assert counts["hang"] == 0
