@@ -252,3 +252,16 @@ def test_torch_layers_equal_the_numpy_implementations():
         y, _ = attention_forward(AttentionParams(wq, wk, wv), e.numpy().transpose(1, 0, 2))
         np.testing.assert_allclose(head(e).numpy(), y.transpose(1, 0, 2), rtol=1e-12,
                                    atol=1e-13)
+
+
+def test_main_never_replaces_the_book_file_without_overwrite(monkeypatch, capsys):
+    import rnnbook.experiments.after_gates as module
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking where to write")
+
+    monkeypatch.setattr(module, "train_run", no_training)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--models", "gru"])
+    assert exit_info.value.code == 2
+    assert "pass --overwrite" in capsys.readouterr().err

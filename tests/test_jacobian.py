@@ -286,7 +286,12 @@ def test_span_norms_overflow_to_inf_and_stay_exact_before():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         products = span_products(J)
-    assert not np.isfinite(products[-1]).any()  # plain products overflow, as documented
+    # beyond float64 the products are +inf on the diagonal and exactly 0 off it (never NaN)
+    assert not np.isnan(products).any()
+    np.testing.assert_array_equal(np.diagonal(products[-1]), np.inf)
+    assert np.count_nonzero(products[-1]) == 4
+    np.testing.assert_allclose(products[:309], np.array([10.0 ** d * np.eye(4)
+                                                          for d in range(309)]), rtol=1e-13)
 
 
 def test_span_norms_zero_and_nan():
@@ -302,16 +307,19 @@ def test_span_norms_zero_and_nan():
 
 
 @pytest.mark.parametrize("activation", ["identity", "tanh", "relu"])
-def test_overflowed_forward_pass_gives_nan_slopes_not_zero(activation):
+def test_overflowed_forward_pass_gives_signed_inf_not_nan(activation):
     W = 40.0 * np.random.default_rng(0).normal(size=(4, 4))
     params = RNNParams.random(1, 4, 1, activation="identity", seed=0).replace(W=W)
-    trajectory = forward(params, np.ones((400, 1)))  # overflows: inf - inf = NaN
-    assert np.isnan(trajectory.z).any()
+    trajectory = forward(params, np.ones((400, 1)))  # overflows, carried as +-inf
+    assert not np.isnan(trajectory.z).any() and np.isinf(trajectory.z[-1]).all()
+    first = trajectory.overflow_step
+    assert first is not None and np.isfinite(trajectory.z[:first - 1]).all()
+    assert not np.isfinite(trajectory.z[first - 1]).all()
     params = params.replace(activation=activation)
     s = slopes(params, trajectory)
-    assert np.array_equal(np.isnan(s), np.isnan(trajectory.z[:, 0]))
+    assert not np.isnan(s).any()
     norms = span_norms(step_jacobians(params, trajectory))
-    assert np.isnan(norms[-1]) and norms[0] == 1.0
+    assert not np.isnan(norms).any() and norms[0] == 1.0
 
 
 def test_saturation_example_vanishes_with_rho_above_one():

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_count
+from rnnbook.checks import check_array, check_count, check_seed
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,7 +64,7 @@ class AttentionParams:
         d = check_count("d", d)
         k = check_count("k", k)
         v = k if v is None else check_count("v", v)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed("seed", seed))
         scale = 1.0 / np.sqrt(d)
         return cls(*(scale * rng.normal(size=(d, w)) for w in (k, k, v)))
 
@@ -83,7 +83,7 @@ class AttentionCache:
 def _inputs(x, d: int) -> np.ndarray:
     if isinstance(x, str | bytes):
         raise TypeError(f"x must be an array (T, d) or (B, T, d), got {type(x).__name__}")
-    x = np.asarray(x, dtype=np.float64)
+    x = check_array("x", x, finite=False)
     if x.ndim not in (2, 3):
         raise ValueError(f"x must have shape (T, d) or (B, T, d), got shape {x.shape}")
     if x.shape[-2] == 0:
@@ -105,8 +105,8 @@ def causal_mask(T: int) -> np.ndarray:
 
 def attention_weights(q: np.ndarray, k: np.ndarray) -> np.ndarray:
     """Return the causal softmax weights P (..., T, T) of queries and keys (..., T, k)."""
-    q = np.asarray(q, dtype=np.float64)
-    k = np.asarray(k, dtype=np.float64)
+    q = check_array("q", q, finite=False)
+    k = check_array("k", k, finite=False)
     if q.ndim < 2 or q.shape != k.shape:
         raise ValueError(f"q and k must have the same shape (..., T, k), got {q.shape} and "
                          f"{k.shape}")
@@ -149,7 +149,7 @@ def attention_backward(
         raise TypeError(f"params must be AttentionParams, got {type(params).__name__}")
     if not isinstance(cache, AttentionCache):
         raise TypeError(f"cache must be an AttentionCache, got {type(cache).__name__}")
-    g = np.asarray(grad_y, dtype=np.float64)
+    g = check_array("grad_y", grad_y, finite=False)
     expected = cache.p.shape[:-1] + (cache.v.shape[-1],)
     if g.shape != expected:
         raise ValueError(f"grad_y must have the output's shape {expected}, got {g.shape}")
@@ -181,7 +181,7 @@ def input_gradient_profile(params: AttentionParams, x, readout) -> np.ndarray:
     y, cache = attention_forward(params, x)
     if y.ndim != 2:
         raise ValueError(f"x must be one sequence (T, d), got shape {np.shape(x)}")
-    w = np.asarray(readout, dtype=np.float64)
+    w = check_array("readout", readout, finite=False)
     if w.shape != (y.shape[-1],):
         raise ValueError(f"readout must have shape ({y.shape[-1]},), got {w.shape}")
     grad = np.zeros_like(y)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_count, check_real
+from rnnbook.checks import check_array, check_count, check_real, check_seed
 from rnnbook.cliff import START
 
 #: A point of the cliff's (w, b) plane with two attractors: START's w, and b = -w/2, which makes
@@ -100,9 +100,10 @@ def latch(x0: float, *, w: float = BISTABLE[0], b: float = BISTABLE[1], steps: i
     b = check_real("b", b)
     steps = check_count("steps", steps)
     noise = check_real("noise", noise, low=0.0)
+    seed = check_seed("seed", seed)
     kicks = np.zeros(steps)
     if noise:
-        kicks = np.random.default_rng(seed).normal(scale=noise, size=steps)
+        kicks = np.random.default_rng(check_seed("seed", seed)).normal(scale=noise, size=steps)
     derivative = 1.0
     for kick in kicks:
         s = _sigmoid(x)
@@ -146,7 +147,7 @@ def attractor_dilemma(starts, *, w: float = BISTABLE[0], b: float = BISTABLE[1],
 
     Raises ``ValueError`` if (w, b) does not have two stable fixed points.
     """
-    starts = np.asarray(starts, dtype=np.float64)
+    starts = check_array("starts", starts, finite=False)
     if starts.ndim != 1 or starts.size == 0 or not np.all(np.isfinite(starts)):
         raise ValueError("starts must be a non-empty 1-D array of finite numbers")
     trials = check_count("trials", trials)

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from rnnbook.activations import get_activation
-from rnnbook.checks import check_count, check_positive
+from rnnbook.checks import check_array, check_count, check_positive, check_real, check_steps
 from rnnbook.clipping import clip_by_norm
 
 sigmoid = get_activation("sigmoid").f
@@ -47,12 +47,8 @@ VIEW = (3.0, 7.0, -4.5, 0.5)
 
 
 def _check_pair(w, b) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        w_arr = np.asarray(w, dtype=np.float64)
-        b_arr = np.asarray(b, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"w and b must be numbers or arrays of numbers, got "
-                        f"{type(w).__name__} and {type(b).__name__}") from None
+    w_arr = check_array("w", w, finite=False)
+    b_arr = check_array("b", b, finite=False)
     try:
         np.broadcast_shapes(w_arr.shape, b_arr.shape)
     except ValueError:
@@ -65,7 +61,7 @@ def _check_pair(w, b) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_steps(steps: int) -> int:
-    return check_count("steps", steps)
+    return check_steps("steps", steps)
 
 
 def cliff_loss(w: ArrayLike, b: ArrayLike, *, steps: int = STEPS, x0: float = X0,
@@ -84,6 +80,7 @@ def cliff_loss(w: ArrayLike, b: ArrayLike, *, steps: int = STEPS, x0: float = X0
     """
     w_arr, b_arr = _check_pair(w, b)
     steps = _check_steps(steps)
+    x0, target = check_real("x0", x0), check_real("target", target)
     x = np.full(np.broadcast_shapes(w_arr.shape, b_arr.shape), float(x0))
     for _ in range(steps):
         x = w_arr * sigmoid(x) + b_arr
@@ -100,6 +97,7 @@ def cliff_gradient(w: ArrayLike, b: ArrayLike, *, steps: int = STEPS, x0: float 
     """
     w_arr, b_arr = _check_pair(w, b)
     steps = _check_steps(steps)
+    x0, target = check_real("x0", x0), check_real("target", target)
     shape = np.broadcast_shapes(w_arr.shape, b_arr.shape)
     x = np.full(shape, float(x0))
     dx_dw = np.zeros(shape)
@@ -248,9 +246,7 @@ def descend(start: tuple[float, float], learning_rate: float, steps: int,
     if threshold is not None:
         threshold = check_positive("threshold", threshold)
     steps = _check_steps(steps)
-    point = np.asarray(start, dtype=np.float64)
-    if point.shape != (2,) or not np.all(np.isfinite(point)):
-        raise ValueError(f"start must be a finite pair (w, b), got {start!r}")
+    point = check_array("start", start, shape=(2,))
     return _descend(float(point[0]), float(point[1]), learning_rate, steps, threshold)
 
 
@@ -353,6 +349,7 @@ def cliff_descent(threshold: float, learning_rate: float, *, steps: int = 200,
     start : (float, float)
         The common starting point (w, b); default :data:`START`.
     """
+    threshold = check_positive("threshold", threshold)
     unclipped = descend(start, learning_rate, steps)
     clipped = descend(start, learning_rate, steps, threshold=threshold)
     return CliffDescent(

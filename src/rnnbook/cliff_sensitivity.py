@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_count, check_positive, check_real
+from rnnbook.checks import check_array, check_count, check_positive, check_real, check_seed
 from rnnbook.cliff import START, descend
 
 
@@ -46,7 +46,7 @@ class NearbyDescents:
     @staticmethod
     def spread(values) -> float:
         """Return max / min of positive ``values`` (1 when all are equal)."""
-        values = np.asarray(values, dtype=np.float64)
+        values = check_array("values", values, finite=False)
         return float(values.max() / values.min())
 
 
@@ -65,7 +65,8 @@ def nearby_descents(threshold: float, learning_rate: float, *, count: int = 16,
     size = check_real("size", size, low=0.0)
     seed = check_count("seed", seed, 0)
     shifts = np.zeros((count, 2))
-    shifts[1:] = np.random.default_rng(seed).normal(scale=size, size=(count - 1, 2))
+    rng = np.random.default_rng(check_seed("seed", seed))
+    shifts[1:] = rng.normal(scale=size, size=(count - 1, 2))
     plain, clipped = [], []
     for dw, db in shifts:
         point = (float(start[0] + dw), float(start[1] + db))

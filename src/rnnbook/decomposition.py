@@ -25,7 +25,7 @@ import numpy as np
 
 from rnnbook.activations import get_activation
 from rnnbook.bptt import backward_recursion, bptt, lagged_backward, term_norms
-from rnnbook.checks import check_count, check_real
+from rnnbook.checks import check_array, check_count, check_flag, check_real
 from rnnbook.losses import get_loss
 from rnnbook.rnn import RNNParams, forward
 from rnnbook.spectra import gaussian_matrix, rescale_to_spectral_radius
@@ -85,6 +85,7 @@ def distance_decomposition(
     step), which costs O(T^2 n^2): meant for the book's sequence lengths (T up to a few
     hundred), not for long sequences.
     """
+    keep_terms = check_flag("keep_terms", keep_terms)
     all_steps = get_loss(loss).all_steps
     result = bptt(params, x, y, loss, h0=h0, keep_terms=keep_terms and not all_steps,
                   keep_chain=False)
@@ -133,7 +134,7 @@ def distance_decomposition(
 
 
 def _check_norms(norms) -> np.ndarray:
-    array = np.asarray(norms, dtype=np.float64)
+    array = check_array("norms", norms, finite=False)
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"norms must be a non-empty 1-D array (T,), got shape {array.shape}")
     if np.any(array < 0):
@@ -179,7 +180,7 @@ def far_norm_share(terms) -> np.ndarray:
     terms : array_like, shape (T, ...)
         Terms by distance, e.g. ``DistanceDecomposition.W_terms``.
     """
-    array = np.asarray(terms, dtype=np.float64)
+    array = check_array("terms", terms, finite=False)
     if array.ndim < 1 or array.shape[0] == 0:
         raise ValueError(f"terms must have a non-empty distance axis, got shape {array.shape}")
     T = array.shape[0]
@@ -265,6 +266,9 @@ class DistanceProfile:
     rho : float
     activation : str
     eps : float
+    overflow_step : int or None
+        Where the gradient left float64 (:attr:`rnnbook.bptt.BPTTResult.overflow_step`;
+        None: nowhere); NaN norms appear only then (inf - inf has no float64 value).
     """
 
     distance: np.ndarray
@@ -277,6 +281,7 @@ class DistanceProfile:
     rho: float
     activation: str
     eps: float
+    overflow_step: int | None = None
 
 
 def term_norms_by_distance(rho: float, T: int, activation: str = "tanh", *, n: int = 32,
@@ -298,6 +303,8 @@ def term_norms_by_distance(rho: float, T: int, activation: str = "tanh", *, n: i
     """
     params, x, h0, y = scaled_rnn_problem(rho, T, activation, n=n, seed=seed)
     parts = distance_decomposition(params, x, y, "mse_last", h0=h0)
+    overflow_step = bptt(params, x, y, "mse_last", h0=h0, keep_terms=False,
+                         keep_chain=False).overflow_step
     with np.errstate(over="ignore", invalid="ignore"):
         total = float(np.linalg.norm(parts.grads["W"]))
         largest = float(np.max(parts.W_norms))
@@ -312,6 +319,7 @@ def term_norms_by_distance(rho: float, T: int, activation: str = "tanh", *, n: i
         rho=float(rho),
         activation=activation,
         eps=float(eps),
+        overflow_step=overflow_step,
     )
 
 
@@ -336,7 +344,7 @@ def untied_layer_grad_norms(params: RNNParams, Ws, x, y, h0=None) -> np.ndarray:
     """
     if not isinstance(params, RNNParams):
         raise TypeError(f"params must be RNNParams, got {type(params).__name__}")
-    weights = np.asarray(Ws, dtype=np.float64)
+    weights = check_array("Ws", Ws, finite=False)
     traj = forward(params, x, h0)  # validates x and h0; its states are replaced below
     T, B, n = traj.z.shape
     if weights.shape != (T, n, n):
@@ -378,6 +386,9 @@ class DepthContrast:
         ||dL/dW|| of the RNN, the norm of the sum of its terms.
     rho : float
     activation : str
+    overflow_step : int or None
+        Where the RNN's gradient left float64 (:attr:`rnnbook.bptt.BPTTResult.overflow_step`;
+        None: nowhere); NaN norms appear only then (inf - inf has no float64 value).
     """
 
     distance: np.ndarray
@@ -386,6 +397,7 @@ class DepthContrast:
     rnn_total_norm: float
     rho: float
     activation: str
+    overflow_step: int | None = None
 
 
 def mlp_vs_rnn(rho: float, T: int, activation: str = "tanh", *, n: int = 32,
@@ -404,6 +416,7 @@ def mlp_vs_rnn(rho: float, T: int, activation: str = "tanh", *, n: int = 32,
     rnn = bptt(params, x, y, "mse_last", h0=h0, keep_terms=False, keep_chain=False)
     with np.errstate(over="ignore", invalid="ignore"):
         total = float(np.linalg.norm(rnn.grads["W"]))
+    overflow_step = rnn.overflow_step
     return DepthContrast(
         distance=np.arange(T),
         mlp_layer_norms=mlp[::-1].copy(),
@@ -411,6 +424,7 @@ def mlp_vs_rnn(rho: float, T: int, activation: str = "tanh", *, n: int = 32,
         rnn_total_norm=total,
         rho=float(rho),
         activation=activation,
+        overflow_step=overflow_step,
     )
 
 

@@ -21,6 +21,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from rnnbook.checks import check_count
+
 #: Bytes one explorer's frames may add to a page, counted as embedded (base64) text.
 #: Chapter pages must stay under 1.5 MB with all their explorers.
 DEFAULT_BUDGET = 700_000
@@ -122,6 +124,16 @@ def render_frames(
     grids = _check_grids(grids)
     if not callable(compute) or not callable(plot):
         raise TypeError("compute and plot must be callables")
+    dpi = check_count("dpi", dpi, 10, 600)
+    max_bytes = check_count("max_bytes", max_bytes)
+    if not callable(alt):
+        if not isinstance(alt, str):
+            raise TypeError(f"alt must be a str or a callable, got {type(alt).__name__}")
+        try:
+            alt.format(**{name: values[0] for name, values in grids.items()})
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValueError(f"alt {alt!r} names a field that is not a grid ({error!r}); its "
+                             f"fields can be {sorted(grids)}") from None
     names = list(grids)
     frames: dict[tuple[int, ...], tuple[bytes, str]] = {}
     total = 0

@@ -18,7 +18,16 @@ from typing import ClassVar, Self
 import numpy as np
 
 from rnnbook.activations import get_activation
-from rnnbook.checks import batched, check_choice, check_count, check_real, finite_array
+from rnnbook.checks import (
+    batched,
+    check_array,
+    check_choice,
+    check_count,
+    check_flag,
+    check_real,
+    check_seed,
+    finite_array,
+)
 from rnnbook.spectra import gaussian_matrix
 
 sigmoid = get_activation("sigmoid").f
@@ -104,7 +113,7 @@ class GatedParams:
         g = check_real("g", g)
         bias = check_real(bias_name, bias)
         k, index = len(cls.GATES), cls.GATES.index(gate)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed("seed", seed))
         b = rng.normal(0.0, 0.1, k * n)
         b[index * n:(index + 1) * n] += bias
         U = rng.normal(0.0, 1.0 / np.sqrt(d), (k * n, d))
@@ -172,7 +181,7 @@ def count_gated_params(cls: type[GatedParams], n_input: int, n_hidden: int, *,
     d = check_count("n_input", n_input)
     n = check_count("n_hidden", n_hidden)
     k = len(cls.GATES)
-    extra = k if torch_biases else cls.EXTRA_BIASES
+    extra = k if check_flag("torch_biases", torch_biases) else cls.EXTRA_BIASES
     return k * (n * d + n * n + n) + extra * n
 
 
@@ -184,7 +193,7 @@ def gated_to_torch(params: GatedParams, bias_hh: np.ndarray, *, cell: bool = Fal
     import torch
 
     n_input, n_hidden = params.n_input, params.n_hidden
-    if cell:
+    if check_flag("cell", cell):
         module = getattr(torch.nn, f"{params.KIND}Cell")(n_input, n_hidden, dtype=torch.float64)
         names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
     else:
@@ -209,6 +218,7 @@ def sequence_inputs(params: GatedParams, x, **initial) -> tuple[np.ndarray, np.n
 
 def initial_state(name: str, value, batch: int, width: int) -> np.ndarray:
     """Return an initial state of shape ``(batch, width)``: zeros if ``value`` is None."""
+    batch, width = check_count("batch", batch), check_count("width", width)
     if value is None:
         return np.zeros((batch, width))
     state, _ = batched(name, value, width, 1)
@@ -230,7 +240,7 @@ def spectral_norms(matrices: np.ndarray) -> np.ndarray:
     ndarray, shape (...)
         ``inf`` wherever a matrix holds inf or nan (an overflowed product).
     """
-    matrices = np.asarray(matrices, dtype=np.float64)
+    matrices = check_array("matrices", matrices, finite=False)
     if matrices.ndim < 2:
         raise ValueError(f"matrices must have at least 2 dimensions, got shape {matrices.shape}")
     norms = np.full(matrices.shape[:-2], np.inf)
@@ -254,7 +264,7 @@ class SpanJacobians:
         d s_T / d s_k for each k and each sequence in the batch.
     norms : ndarray, shape (K, B)
         Spectral norms ||d s_T / d s_k||_2, computed without overflow (``inf`` only beyond the
-        float range, where ``products`` may hold inf or nan).
+        float range, where ``products`` hold +-inf: see :func:`rnnbook.jacobian.span_products`).
     gate_path : ndarray, shape (K, B, n)
         The diagonal of the gate-only path: prod_{j=k+1}^{T} f_j for the LSTM (forget gates),
         prod z_j for the GRU (update gates). Its largest entry is that path's spectral norm.
@@ -275,7 +285,7 @@ def gate_path_products(gates: np.ndarray) -> np.ndarray:
     gates : ndarray, shape (T, B, n)
         Gate values for steps 1..T; entry T of the result is all ones (an empty product).
     """
-    gates = np.asarray(gates, dtype=np.float64)
+    gates = check_array("gates", gates, finite=False)
     if gates.ndim != 3:
         raise ValueError(f"gates must have shape (T, B, n), got {gates.shape}")
     ones = np.ones((1, *gates.shape[1:]))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook.activations import get_activation
-from rnnbook.checks import check_choice, check_count, check_positive
+from rnnbook.checks import check_choice, check_count, check_positive, check_seed
 from rnnbook.jacobian import slopes, span_norms
 from rnnbook.rnn import RNNParams, forward
 from rnnbook.spectra import gaussian_matrix, power_norms, spectral_norm, spectral_radius
@@ -45,7 +45,7 @@ def orthogonal(n: int, gain: float = 1.0, *, seed: int = 0) -> np.ndarray:
         Seed of ``numpy.random.default_rng`` for A.
     """
     n, gain = check_count("n", n), check_positive("gain", gain)
-    a = np.random.default_rng(seed).standard_normal((n, n))
+    a = np.random.default_rng(check_seed("seed", seed)).standard_normal((n, n))
     q, r = np.linalg.qr(a)
     signs = np.sign(np.diag(r))
     signs[signs == 0] = 1.0
@@ -117,7 +117,9 @@ def recurrent_init(name: str, n: int, scale: float = 1.0, *, seed: int = 0) -> n
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
-    return INITIALIZERS[check_choice("initialiser", name, tuple(INITIALIZERS))](n, scale, seed)
+    initialiser = INITIALIZERS[check_choice("initialiser", name, tuple(INITIALIZERS))]
+    return initialiser(check_count("n", n), check_positive("scale", scale),
+                       check_seed("seed", seed))
 
 
 @dataclass(frozen=True, eq=False)

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook.activations import get_activation
-from rnnbook.checks import check_count, check_real
+from rnnbook.checks import check_array, check_count, check_flag, check_real
 from rnnbook.rnn import RNNParams, Trajectory, forward
 from rnnbook.spectra import (
     eigenvalues,
@@ -94,7 +94,7 @@ def net_jacobians(params: RNNParams, trajectory: Trajectory, batch: int = 0) -> 
 def _check_stack(jacobians) -> np.ndarray:
     if isinstance(jacobians, str) or jacobians is None:
         raise TypeError(f"jacobians must be an array (T, n, n), got {type(jacobians).__name__}")
-    stack = np.asarray(jacobians, dtype=np.float64)
+    stack = check_array("jacobians", jacobians, finite=False)
     if stack.ndim != 3 or stack.shape[1] != stack.shape[2] or stack.shape[1] == 0:
         raise ValueError(f"jacobians must have shape (T, n, n), got {stack.shape}")
     return stack
@@ -121,7 +121,7 @@ def _check_spans(jacobians) -> np.ndarray:
     if isinstance(jacobians, str) or jacobians is None:
         raise TypeError(f"jacobians must be an array (T, ..., n, n), got "
                         f"{type(jacobians).__name__}")
-    stack = np.asarray(jacobians, dtype=np.float64)
+    stack = check_array("jacobians", jacobians, finite=False)
     if stack.ndim < 3 or stack.shape[-1] != stack.shape[-2] or stack.shape[-1] == 0:
         raise ValueError(f"jacobians must have shape (T, n, n) or (T, B, n, n), got "
                          f"{stack.shape}")
@@ -139,8 +139,9 @@ def span_products(jacobians, *, rescaled: bool = False):
     jacobians : array_like, shape (T, n, n) or (T, B, n, n)
         One-step Jacobians, with optional batch axes between T and the matrix axes.
     rescaled : bool
-        False: return the products formed as is (after an overflow the entries are
-        ``inf``/NaN). True: return ``(Q, exponents)`` with P_d = Q_d 2^exponents[d], shapes
+        False: return the products as float64 arrays: an entry beyond the float64 range is
+        ``+inf`` or ``-inf`` with its sign (never NaN from finite Jacobians), like
+        :func:`span_norms`. True: return ``(Q, exponents)`` with P_d = Q_d 2^exponents[d], shapes
         (T + 1, ..., n, n) and (T + 1, ...): the same products to the bit, rescaled by exact
         powers of two so that they never overflow (see
         :func:`rnnbook.spectra.rescaled_running_products`); for norms of spans far beyond the
@@ -148,7 +149,7 @@ def span_products(jacobians, *, rescaled: bool = False):
     """
     stack = _check_spans(jacobians)
     T, n = stack.shape[0], stack.shape[-1]
-    if rescaled:
+    if check_flag("rescaled", rescaled):
         batch = stack.shape[1:-2]
         Q = np.empty((T + 1, *batch, n, n))
         exponents = np.zeros((T + 1, *batch), dtype=np.int64)
@@ -164,6 +165,11 @@ def span_products(jacobians, *, rescaled: bool = False):
     with np.errstate(over="ignore", invalid="ignore"):
         for d in range(1, T + 1):
             products[d] = products[d - 1] @ stack[T - d]
+        if np.all(np.isfinite(stack)) and not np.all(np.isfinite(products)):
+            # overflow on the way: form the products rescaled (never overflowing), then
+            # write them out, so an entry beyond float64 is +-inf with its sign, not NaN
+            Q, exponents = span_products(stack, rescaled=True)
+            products = np.ldexp(Q, exponents[..., None, None])
     return products
 
 
@@ -175,8 +181,8 @@ def span_norms(jacobians) -> np.ndarray:
     running product rescaled by exact powers of two (see
     :func:`rnnbook.spectra.running_product_log2_norms`), so it never overflows and every
     representable norm is accurate to round-off. Overflow is not an error: a norm beyond the
-    float range (about 1.8e308) is ``inf``, one below it (about 5e-324) is 0; a non-finite
-    Jacobian (a forward pass that overflowed) makes that span and all longer ones NaN.
+    float range (about 1.8e308) is ``inf``, one below it (about 5e-324) is 0; a NaN Jacobian
+    (undefined input) makes that span and all longer ones NaN.
     """
     stack = _check_spans(jacobians)
     norms = np.empty((stack.shape[0] + 1, *stack.shape[1:-2]))

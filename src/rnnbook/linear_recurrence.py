@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_count, check_real
+from rnnbook.checks import check_array, check_count, check_real, check_seed
 
 
 def _complex_vector(name: str, value) -> np.ndarray:
@@ -182,8 +182,8 @@ class LRUInit:
 
 def lru_lambda(nu_log, theta_log) -> np.ndarray:
     """Return lambda = exp(-exp(nu_log) + i exp(theta_log)), |lambda| < 1 for any real nu_log."""
-    nu = np.asarray(nu_log, dtype=np.float64)
-    theta = np.asarray(theta_log, dtype=np.float64)
+    nu = check_array("nu_log", nu_log, finite=False)
+    theta = check_array("theta_log", theta_log, finite=False)
     if nu.shape != theta.shape:
         raise ValueError(f"nu_log and theta_log must have the same shape, got {nu.shape} and "
                          f"{theta.shape}")
@@ -208,7 +208,7 @@ def lru_ring_init(n: int, r_min: float, r_max: float, max_phase: float = 2 * np.
     if r_min > r_max:
         raise ValueError(f"r_min must be <= r_max, got r_min = {r_min:g} > r_max = {r_max:g}")
     max_phase = check_real("max_phase", max_phase, low=0.0, strict=True)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed("seed", seed))
     u1, u2 = rng.uniform(size=n), rng.uniform(size=n)
     radius = np.sqrt(r_min ** 2 + u1 * (r_max ** 2 - r_min ** 2))
     radius = np.maximum(radius, np.finfo(float).tiny)
@@ -337,13 +337,13 @@ def scan_rounds(T: int) -> dict[str, int]:
 
 def softplus(z) -> np.ndarray:
     """Return log(1 + exp(z)), computed stably."""
-    z = np.asarray(z, dtype=np.float64)
+    z = check_array("z", z, finite=False)
     return np.logaddexp(0.0, z)
 
 
 def sigmoid(z) -> np.ndarray:
     """Return 1 / (1 + exp(-z)), computed stably."""
-    z = np.asarray(z, dtype=np.float64)
+    z = check_array("z", z, finite=False)
     return np.exp(-np.logaddexp(0.0, -z))
 
 
@@ -355,8 +355,8 @@ def selective_decay(delta, A) -> np.ndarray:
     ``A`` (n,) holds the positive decay rates (Mamba stores -exp(A_log) and writes exp(Delta A)).
     a_t is a forget gate in (0, 1): a small step keeps the state, a large one resets it.
     """
-    delta = np.asarray(delta, dtype=np.float64)
-    A = np.asarray(A, dtype=np.float64)
+    delta = check_array("delta", delta, finite=False)
+    A = check_array("A", A, finite=False)
     if delta.ndim < 1 or delta.shape[0] == 0:
         raise ValueError(f"delta must be a sequence (T, ...) with T >= 1, got shape {delta.shape}")
     if not np.all(np.isfinite(delta)) or np.any(delta <= 0):
@@ -404,7 +404,7 @@ class MinGRUParams:
         """Return weights drawn from N(0, 1/d) and biases from N(0, 1)."""
         d = check_count("d", d)
         n = check_count("n", n)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed("seed", seed))
         s = 1.0 / np.sqrt(d)
         return cls(s * rng.normal(size=(d, n)), rng.normal(size=n), s * rng.normal(size=(d, n)),
                    rng.normal(size=n))
@@ -430,7 +430,7 @@ def mingru_forward(params: MinGRUParams, x, h0=None, *, method: str = "scan") ->
         raise TypeError(f"params must be MinGRUParams, got {type(params).__name__}")
     d, n = params.shape
     x = np.asarray(_sequence("x", x, d), dtype=np.float64)
-    h0 = np.zeros((*x.shape[1:-1], n)) if h0 is None else np.asarray(h0, dtype=np.float64)
+    h0 = np.zeros((*x.shape[1:-1], n)) if h0 is None else check_array("h0", h0, finite=False)
     if h0.shape != (*x.shape[1:-1], n):
         raise ValueError(f"h0 must have shape {(*x.shape[1:-1], n)}, got {h0.shape}")
     z = sigmoid(x @ params.wz + params.bz)
@@ -458,7 +458,7 @@ def mingru_backward(params: MinGRUParams, trace: MinGRUTrace, grad_h) -> dict[st
         raise TypeError(f"params must be MinGRUParams, got {type(params).__name__}")
     if not isinstance(trace, MinGRUTrace):
         raise TypeError(f"trace must be a MinGRUTrace, got {type(trace).__name__}")
-    g_h = np.asarray(grad_h, dtype=np.float64)
+    g_h = check_array("grad_h", grad_h, finite=False)
     if g_h.shape != trace.h.shape:
         raise ValueError(f"grad_h must have shape {trace.h.shape}, got {g_h.shape}")
     # G_t = g_t + (1 - z_{t+1}) G_{t+1}: the same scan, run backward in time.
@@ -536,7 +536,7 @@ def scan_timings(lengths, *, n: int = 64, batch: int = 8, repeats: int = 5,
 
     lengths = [check_count("T", T) for T in lengths]
     repeats = check_count("repeats", repeats)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed("seed", seed))
     out = {"T": np.array(lengths), "sequential": [], "hillis_steele": [], "blelloch": []}
     for T in lengths:
         lam = lru_ring_init(n, 0.9, 0.999, seed=seed).lam

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_choice, check_count
+from rnnbook.checks import check_array, check_choice, check_count
 
 
 def _outputs(o) -> np.ndarray:
@@ -29,7 +29,7 @@ def _outputs(o) -> np.ndarray:
     Non-finite outputs are allowed: an exploded forward pass gives a non-finite loss, which a
     figure can show, rather than an error.
     """
-    array = np.asarray(o, dtype=np.float64)
+    array = check_array("o", o, finite=False)
     if array.ndim not in (2, 3):
         raise ValueError(f"outputs o must have shape (T, m) or (T, B, m), got {array.shape}")
     if array.shape[0] == 0 or array.shape[-1] == 0:
@@ -40,7 +40,7 @@ def _outputs(o) -> np.ndarray:
 def _mse_target(y, o: np.ndarray) -> np.ndarray:
     """Return the last-step target as (B, m) for outputs ``o`` of shape (T, B, m)."""
     _, B, m = o.shape
-    target = np.asarray(y, dtype=np.float64)
+    target = check_array("y", y, finite=False)
     if target.shape == (m,) and B == 1:
         target = target[None, :]
     if target.shape != (B, m):

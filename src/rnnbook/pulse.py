@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_count
+from rnnbook.checks import check_count, check_real
 from rnnbook.rnn import RNNParams, forward
 from rnnbook.spectra import spectral_radius
 
@@ -61,9 +61,9 @@ def pulse_response(
         Size of the pulse x_1.
     seed : int
     """
-    if not np.isfinite(g) or g < 0:
-        raise ValueError(f"g must be finite and >= 0, got {g}")
+    g = check_real("g", g, low=0.0)
     T = check_count("T", T)
+    amplitude = check_real("amplitude", amplitude)
     params = RNNParams.random(1, n, 1, activation=activation,
                               g=g, seed=seed)
     params = params.replace(b=np.zeros(n))

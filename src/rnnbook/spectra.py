@@ -16,14 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_count, check_real
+from rnnbook.checks import check_array, check_count, check_real, check_seed
 
 
 def _square(name: str, value) -> np.ndarray:
     if isinstance(value, str) or value is None:
         raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}")
     try:
-        array = np.asarray(value, dtype=np.float64)
+        array = check_array("value", value, finite=False)
     except (TypeError, ValueError) as error:
         raise TypeError(f"{name} must be a real array of numbers: {error}") from None
     if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] == 0:
@@ -97,7 +97,7 @@ def rescale_to_spectral_norm(W, sigma: float) -> np.ndarray:
 
 
 def _check_factors(factors) -> np.ndarray:
-    factors = np.asarray(factors, dtype=np.float64)
+    factors = check_array("factors", factors, finite=False)
     if factors.ndim != 3 or factors.shape[1] != factors.shape[2] or factors.shape[1] == 0:
         raise ValueError(f"factors must have shape (K, n, n), got {factors.shape}")
     return factors
@@ -214,7 +214,7 @@ def gaussian_matrix(n: int, g: float, seed: int | np.random.Generator = 0, *,
     n = check_count("n", n)
     g = check_real("g", g, low=0.0)
     rows = n if rows is None else check_count("rows", rows)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed("seed", seed))
     return rng.normal(0.0, g / np.sqrt(n), (rows, n))
 
 
@@ -317,7 +317,7 @@ def transient_peak(norms) -> tuple[float, int]:
 
     ``inf`` counts as the largest; NaN entries are rejected.
     """
-    norms = np.asarray(norms, dtype=np.float64)
+    norms = check_array("norms", norms, finite=False)
     if norms.ndim != 1 or norms.size == 0:
         raise ValueError(f"norms must be a non-empty 1-d array, got shape {norms.shape}")
     if np.any(np.isnan(norms)):

@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnnbook.checks import check_choice, check_count
+from rnnbook.checks import check_array, check_choice, check_count
 
 
 class Batch(NamedTuple):
@@ -167,7 +167,7 @@ def baseline_mse(y: np.ndarray, prediction: float) -> float:
     y : array_like, shape (B,)
     prediction : float
     """
-    y = np.asarray(y, dtype=np.float64)
+    y = check_array("y", y, finite=False)
     if y.ndim != 1 or y.size == 0:
         raise ValueError(f"y must have shape (B,) with B >= 1, got {y.shape}")
     if not np.all(np.isfinite(y)) or not np.isfinite(prediction):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_count, check_real
+from rnnbook.checks import check_array, check_count, check_real, check_seed
 from rnnbook.decomposition import distance_decomposition
 from rnnbook.rnn import RNNParams
 
@@ -61,7 +61,7 @@ def reweighted_partial_sums(terms, continue_probability: float) -> np.ndarray:
 
     ``terms`` (T, ...) holds the gradient's terms by distance d = 0..T-1.
     """
-    terms = np.asarray(terms, dtype=np.float64)
+    terms = check_array("terms", terms, finite=False)
     if terms.ndim < 1 or terms.shape[0] == 0:
         raise ValueError(f"terms must have a non-empty first axis (T, ...), got {terms.shape}")
     c = check_real("continue_probability", continue_probability, low=0.0, strict=True)
@@ -101,7 +101,7 @@ def randomized_truncation(params: RNNParams, x, y, *, h0=None, continue_probabil
     T = terms.shape[0]
     sums = reweighted_partial_sums(terms, continue_probability)
     c = float(continue_probability)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed("seed", seed))
     windows = rng.choice(np.arange(1, T + 1), size=draws, p=window_probabilities(T, c))
     scale = np.linalg.norm(full)
     per_window = np.linalg.norm((sums - full).reshape(T, -1), axis=1) / scale

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_count, check_real
+from rnnbook.checks import check_array, check_count, check_real, check_seed
 from rnnbook.gates import gate_path_products
 from rnnbook.gru import GRUParams, gru_forward, gru_jacobian
 from rnnbook.jacobian import span_norms, step_jacobians
@@ -30,7 +30,7 @@ from rnnbook.rnn import RNNParams, forward
 
 
 def _gate_value(name: str, value) -> np.ndarray:
-    array = np.asarray(value, dtype=np.float64)
+    array = check_array("value", value, finite=False)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinite values")
     if np.any((array < 0) | (array > 1)):
@@ -51,7 +51,7 @@ def interpolate(candidates, z, h0=0.0) -> np.ndarray:
     h0 : float or array_like, shape ``candidates.shape[1:]``
         Initial state.
     """
-    n = np.asarray(candidates, dtype=np.float64)
+    n = check_array("candidates", candidates, finite=False)
     if n.ndim == 0 or n.shape[0] == 0:
         raise ValueError(f"candidates must have shape (T, ...) with T >= 1, got {n.shape}")
     if not np.all(np.isfinite(n)):
@@ -59,7 +59,7 @@ def interpolate(candidates, z, h0=0.0) -> np.ndarray:
     z = _gate_value("z", z)
     try:
         gates = np.broadcast_to(z, n.shape)
-        h = np.broadcast_to(np.asarray(h0, dtype=np.float64), n.shape[1:]).copy()
+        h = np.broadcast_to(check_array("h0", h0, finite=False), n.shape[1:]).copy()
     except ValueError:
         raise ValueError(f"z (shape {z.shape}) and h0 (shape {np.shape(h0)}) must broadcast to "
                          f"candidates {n.shape} and one step {n.shape[1:]}") from None
@@ -127,7 +127,7 @@ def interpolation_demo(z_values=(0.0, 0.5, 0.9, 0.98), *, T: int = 90,
     z_values = tuple(float(v) for v in _gate_value("z_values", list(z_values)))
     t = np.arange(1, T + 1)
     level = np.where(t <= 30, 1.1, np.where(t <= 60, -0.7, 0.3))
-    candidate = np.tanh(level + np.random.default_rng(seed).normal(0.0, 0.3, T))
+    candidate = np.tanh(level + np.random.default_rng(check_seed("seed", seed)).normal(0.0, 0.3, T))
     states = np.stack([interpolate(candidate, z) for z in z_values])
     return Interpolation(t=t, candidate=candidate, z_values=z_values, states=states)
 

@@ -498,8 +498,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     lengths = chosen(args.lengths, QUICK_LENGTHS, DEFAULT_LENGTHS)
     seeds = chosen(args.seeds, QUICK_SEEDS, DEFAULT_SEEDS)
     steps = chosen(args.steps, QUICK_STEPS, BASE_CONFIG.steps)
-    output = args.output or (Path("after_gates_runs_quick.json") if args.quick
-                             else default_output())
+    output = STORE.output(parser, args,
+                          Path("after_gates_runs_quick.json") if args.quick else default_output())
     # grid_configs and RunConfig refuse bad lengths, seeds, models and steps before any training
     configs = grid_configs(lengths, seeds, args.models or MODELS,
                            base=BASE_CONFIG.replace(steps=steps))

@@ -28,9 +28,17 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 
-from rnnbook.checks import check_count, check_positive, check_real
+from rnnbook.checks import (
+    MAX_SEED,
+    check_array,
+    check_count,
+    check_positive,
+    check_real,
+    check_seed,
+)
 from rnnbook.experiments.records import (
     StoredExperiment,
+    count_arg,
     json_floats,
     read_floats,
     software_versions,
@@ -114,7 +122,7 @@ def find_spikes(losses: ArrayLike, factor: float = 3.0, window: int = 10) -> np.
     window : int
         m >= 1.
     """
-    losses = np.asarray(losses, dtype=np.float64)
+    losses = check_array("losses", losses, finite=False)
     if losses.ndim != 1:
         raise ValueError(f"losses must be one-dimensional, got shape {losses.shape}")
     window = check_count("window", window)
@@ -348,7 +356,9 @@ def run_experiment(seeds: Sequence[int] = DEFAULT_SEEDS, config: ExperimentConfi
         The command line to record.
     """
     config = ExperimentConfig() if config is None else config
-    seeds = [int(s) for s in seeds]
+    if isinstance(seeds, str) or not isinstance(seeds, Sequence):
+        raise TypeError(f"seeds must be a sequence of integers, got {type(seeds).__name__}")
+    seeds = [check_seed(f"seeds[{i}]", s) for i, s in enumerate(seeds)]
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be a non-empty list of distinct integers, got {seeds}")
     runs = [train(seed, threshold, config) for seed in seeds
@@ -408,17 +418,19 @@ def load_runs() -> ClippingResults:
 def main(argv: Sequence[str] | None = None) -> int:
     """Regenerate the stored runs: ``python -m rnnbook.experiments.clipping [options]``."""
     parser, argv = STORE.parser(__doc__.splitlines()[0], argv)
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
-    parser.add_argument("--steps", type=int, default=ExperimentConfig.steps)
+    parser.add_argument("--seeds", type=count_arg(0, MAX_SEED), nargs="+",
+                        default=list(DEFAULT_SEEDS))
+    parser.add_argument("--steps", type=count_arg(), default=ExperimentConfig.steps)
     args = parser.parse_args(argv)
+    output = STORE.output(parser, args)
     config = ExperimentConfig(steps=args.steps)
     record = run_experiment(args.seeds, config, command=STORE.command_line(argv))
-    STORE.write(args.output, record)
+    STORE.write(output, record)
     for row in record["summary"]:
         clip = "none" if row["threshold"] is None else f"{row['threshold']:g}"
         print(f"seed {row['seed']} clip {clip:>4}: {row['spikes']:2d} spikes, final loss "
               f"{row['final_loss']:.4f}, largest |g| {row['max_grad_norm']:.3g}")
-    print(f"wrote {args.output}")
+    print(f"wrote {output}")
     return 0
 
 

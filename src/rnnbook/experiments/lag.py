@@ -32,10 +32,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rnnbook.checks import check_count, check_real
+from rnnbook.checks import MAX_SEED, check_array, check_count, check_real
 from rnnbook.decomposition import distance_decomposition, far_share
 from rnnbook.experiments.records import (
     StoredExperiment,
+    count_arg,
     json_floats,
     read_floats,
     software_versions,
@@ -228,7 +229,7 @@ def window_means(values, window: int) -> np.ndarray:
         S must be a multiple of ``window``.
     window : int
     """
-    array = np.asarray(values, dtype=np.float64)
+    array = check_array("values", values, finite=False)
     window = check_count("window", window, 1)
     if array.ndim != 1 or array.size % window:
         raise ValueError(f"values must have shape (S,) with S a multiple of {window}, got "
@@ -565,10 +566,12 @@ def load_runs() -> LagResults:
 def main(argv: Sequence[str] | None = None) -> int:
     """Regenerate the stored runs: ``python -m rnnbook.experiments.lag [options]``."""
     parser, argv = STORE.parser(__doc__.splitlines()[0], argv)
-    parser.add_argument("--lags", type=int, nargs="+", default=list(DEFAULT_LAGS))
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
-    parser.add_argument("--steps", type=int, default=LagExperimentConfig.steps)
+    parser.add_argument("--lags", type=count_arg(0), nargs="+", default=list(DEFAULT_LAGS))
+    parser.add_argument("--seeds", type=count_arg(0, MAX_SEED), nargs="+",
+                        default=list(DEFAULT_SEEDS))
+    parser.add_argument("--steps", type=count_arg(), default=LagExperimentConfig.steps)
     args = parser.parse_args(argv)
+    output = STORE.output(parser, args)
     config = LagExperimentConfig(steps=args.steps)
 
     def report(run: LagRun) -> None:
@@ -577,8 +580,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     record = run_experiment(args.lags, args.seeds, config, command=STORE.command_line(argv),
                             progress=report)
-    STORE.write(args.output, record)
-    print(f"wrote {args.output} ({record['elapsed_total']:.0f} s wall, "
+    STORE.write(output, record)
+    print(f"wrote {output} ({record['elapsed_total']:.0f} s wall, "
           f"{record['cpu_total']:.0f} s CPU)")
     return 0
 

@@ -35,9 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnbook.checks import check_count
+from rnnbook.checks import MAX_SEED, check_count
 from rnnbook.experiments.records import (
     StoredExperiment,
+    count_arg,
     json_floats,
     read_floats,
     software_versions,
@@ -413,15 +414,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser, argv = STORE.parser(__doc__.splitlines()[0], argv)
     parser.set_defaults(output=None)
     parser.add_argument("--quick", action="store_true", help="a reduced grid, for checking")
-    parser.add_argument("--lengths", type=int, nargs="+", default=None)
-    parser.add_argument("--seeds", type=int, nargs="+", default=None)
-    parser.add_argument("--steps", type=int, default=None)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--lengths", type=count_arg(), nargs="+", default=None)
+    parser.add_argument("--seeds", type=count_arg(0, MAX_SEED), nargs="+",
+                        default=None)
+    parser.add_argument("--steps", type=count_arg(), default=None)
+    parser.add_argument("--workers", type=count_arg(), default=2)
     args = parser.parse_args(argv)
-    lengths = args.lengths or (QUICK_LENGTHS if args.quick else DEFAULT_LENGTHS)
-    seeds = args.seeds or (QUICK_SEEDS if args.quick else DEFAULT_SEEDS)
-    steps = args.steps or (QUICK_STEPS if args.quick else BASE_CONFIG.steps)
-    output = args.output or (Path("adding_runs_quick.json") if args.quick else default_output())
+    lengths = args.lengths if args.lengths is not None else (
+        QUICK_LENGTHS if args.quick else DEFAULT_LENGTHS)
+    seeds = args.seeds if args.seeds is not None else (QUICK_SEEDS if args.quick else DEFAULT_SEEDS)
+    steps = args.steps if args.steps is not None else (
+        QUICK_STEPS if args.quick else BASE_CONFIG.steps)
+    output = STORE.output(parser, args,
+                          Path("adding_runs_quick.json") if args.quick else default_output())
     configs = grid_configs(lengths, seeds, base=BASE_CONFIG.replace(steps=steps))
     record = run_experiment(configs, workers=args.workers, command=STORE.command_line(argv))
     STORE.write(output, record)

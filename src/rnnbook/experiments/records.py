@@ -20,14 +20,24 @@ import argparse
 import importlib.resources
 import json
 import math
+import os
 import platform
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from rnnbook.checks import (
+    MAX_SEED,
+    MAX_STEPS,
+    check_array,
+    check_count,
+    check_flag,
+    check_inside,
+)
 
 #: The strings that stand for non-finite floats in a stored curve.
 NON_FINITE = ("nan", "inf", "-inf")
@@ -51,8 +61,9 @@ def json_floats(values: ArrayLike, *, float32: bool = False) -> list:
         Write each finite value as the shortest decimal that reads back as the same float32
         (for curves of float32 runs: exact and compact).
     """
+    float32 = check_flag("float32", float32)
     out = []
-    for value in np.asarray(values, dtype=np.float64).tolist():
+    for value in check_array("values", values, finite=False).tolist():
         if not math.isfinite(value):
             out.append(str(value))
         elif float32:
@@ -92,8 +103,11 @@ def dump_record(record: dict, row_keys: Collection[str]) -> str:
 
 
 def data_path(file_name: str) -> Path:
-    """Return the path of ``rnnbook/data/<file_name>`` in the (editable) source tree."""
-    return Path(__file__).resolve().parent.parent / "data" / file_name
+    """Return the path of ``rnnbook/data/<file_name>`` in the (editable) source tree.
+
+    ``file_name`` must stay inside the data folder (no absolute path, no ``..`` out of it).
+    """
+    return check_inside("file_name", file_name, Path(__file__).resolve().parent.parent / "data")
 
 
 def load_record(file_name: str, command: str) -> dict:
@@ -109,7 +123,12 @@ def load_record(file_name: str, command: str) -> dict:
 
 
 def write_record(path: Path, text: str) -> None:
-    """Write a dumped record to ``path``, creating its folder."""
+    """Write a dumped record to ``path`` (a ``Path`` or str), creating its folder."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or a Path, got {type(path).__name__}")
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
 
@@ -161,10 +180,50 @@ class StoredExperiment:
                ) -> tuple[argparse.ArgumentParser, list[str]]:
         """Return ``(parser, argv)``: the shared command-line skeleton of an experiment.
 
-        The parser has ``--output`` (default :meth:`default_output`); ``argv`` defaults to
-        ``sys.argv[1:]`` and is returned as a list, to be recorded with :meth:`command_line`.
+        The parser has ``--output`` (default None: the book's data file, see :meth:`output`)
+        and ``--overwrite``; ``argv`` defaults to ``sys.argv[1:]`` and is returned as a list,
+        to be recorded with :meth:`command_line`.
         """
         argv = list(sys.argv[1:] if argv is None else argv)
         parser = argparse.ArgumentParser(prog=self.command, description=description)
-        parser.add_argument("--output", type=Path, default=self.default_output())
+        parser.add_argument("--output", type=Path, default=None,
+                            help="where to write the record (default: the book's data file, "
+                                 "which is replaced only with --overwrite)")
+        parser.add_argument("--overwrite", action="store_true",
+                            help="replace the book's data file if it exists")
         return parser, argv
+
+    def output(self, parser: argparse.ArgumentParser, args: argparse.Namespace,
+               default: Path | None = None) -> Path:
+        """Return where to write, checked before any work: ``--output``, else ``default``.
+
+        ``default`` is the book's data file (:meth:`default_output`) unless given. Writing over
+        an existing default file needs ``--overwrite``; otherwise the parser exits with a
+        message (status 2), so a mistyped command never replaces the stored data.
+        """
+        if args.output is not None:
+            return Path(args.output)
+        path = self.default_output() if default is None else Path(default)
+        if path.exists() and not getattr(args, "overwrite", False):
+            parser.error(f"{path} exists; pass --overwrite to replace it, or --output PATH to "
+                         "write elsewhere")
+        return path
+
+
+def count_arg(minimum: int = 1, maximum: int = MAX_STEPS) -> Callable[[str], int]:
+    """Return an ``argparse`` type: an integer in [minimum, maximum], refused before any work."""
+    minimum = check_count("minimum", minimum, 0)
+    maximum = check_count("maximum", maximum, minimum, None if minimum < 1 else MAX_SEED)
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(
+                f"expected an integer between {minimum} and {maximum}, got {value}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse

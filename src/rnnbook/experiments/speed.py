@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook.checks import check_choice, check_count
-from rnnbook.experiments.records import StoredExperiment, software_versions
+from rnnbook.experiments.records import StoredExperiment, count_arg, software_versions
 from rnnbook.experiments.training import StepTiming, measure_step_time
 
 STORE = StoredExperiment("rnnbook.experiments.speed", "speed.json", ("timings",))
@@ -412,22 +412,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Measure and store the timings: ``python -m rnnbook.experiments.speed [options]``."""
     parser, argv = STORE.parser(__doc__.splitlines()[0], argv)
     defaults = BenchmarkConfig()
-    parser.add_argument("--hidden", type=int, nargs="+", default=list(defaults.hiddens))
-    parser.add_argument("--T", type=int, default=defaults.T)
-    parser.add_argument("--batch", type=int, default=defaults.batch)
-    parser.add_argument("--rounds", type=int, default=defaults.rounds)
-    parser.add_argument("--steps", type=int, default=defaults.steps_per_round)
-    parser.add_argument("--threads", type=int, default=defaults.threads)
+    parser.add_argument("--hidden", type=count_arg(), nargs="+", default=list(defaults.hiddens))
+    parser.add_argument("--T", type=count_arg(), default=defaults.T)
+    parser.add_argument("--batch", type=count_arg(), default=defaults.batch)
+    parser.add_argument("--rounds", type=count_arg(), default=defaults.rounds)
+    parser.add_argument("--steps", type=count_arg(), default=defaults.steps_per_round)
+    parser.add_argument("--threads", type=count_arg(), default=defaults.threads)
     args = parser.parse_args(argv)
+    output = STORE.output(parser, args)
     config = BenchmarkConfig(hiddens=tuple(args.hidden), T=args.T, batch=args.batch,
                              rounds=args.rounds, steps_per_round=args.steps,
                              threads=args.threads)
     record = run_experiment(config, command=STORE.command_line(argv))
-    STORE.write(args.output, record)
+    STORE.write(output, record)
     print(format_speed_table(speed_table(results_from_record(record))))
     print(f"load average before {record['load_average']['before']}, after "
           f"{record['load_average']['after']}")
-    print(f"wrote {args.output}")
+    print(f"wrote {output}")
     return 0
 
 

@@ -33,12 +33,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rnnbook.checks import check_choice, check_count, check_real
+from rnnbook.checks import check_choice, check_count, check_real, check_seed
 from rnnbook.experiments.records import json_floats, read_floats
 from rnnbook.tasks import Batch, get_task, make_batch
 
 MODELS = ("rnn", "lstm", "gru")
 OPTIMIZERS = ("adam", "sgd")
+#: |forget_bias| beyond this saturates sigmoid to 0 or 1 in float32; refused as a typo.
+FORGET_BIAS_LIMIT = 100.0
 _LAYERS = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
 
 
@@ -116,7 +118,8 @@ class TrainingConfig:
         if self.forget_bias is not None:
             if self.model != "lstm":
                 raise ValueError(f"forget_bias applies to the lstm model only, not {self.model!r}")
-            check_real("forget_bias", self.forget_bias)
+            check_real("forget_bias", self.forget_bias, low=-FORGET_BIAS_LIMIT,
+                       high=FORGET_BIAS_LIMIT)
 
     def replace(self, **changes) -> TrainingConfig:
         """Return a copy with some fields changed."""
@@ -175,8 +178,14 @@ def evaluate(model: SequenceModel, batch: Batch) -> float:
     if not isinstance(batch, Batch):
         raise TypeError(f"batch must be a rnnbook.tasks.Batch, got {type(batch).__name__}")
     x, y = _tensors(batch)
+    if x.ndim != 3:
+        raise ValueError(f"batch.x must be batched, shape (T, B, d), got shape {tuple(x.shape)}")
     with torch.no_grad():
-        return float(torch.mean((model(x) - y) ** 2))
+        out = model(x)
+        if out.shape != y.shape:
+            raise ValueError(f"the model's output has shape {tuple(out.shape)} but batch.y has "
+                             f"shape {tuple(y.shape)}")
+        return float(torch.mean((out - y) ** 2))
 
 
 def _optimizer(config: TrainingConfig, model: SequenceModel) -> torch.optim.Optimizer:
@@ -499,7 +508,7 @@ def measure_step_time(
             torch.manual_seed(seed)
             net = make_model(model, n_input, hidden)
         optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed("seed", seed))
         x = torch.from_numpy(rng.standard_normal((T, batch, n_input)).astype(np.float32))
         y = torch.from_numpy(rng.standard_normal(batch).astype(np.float32))
 
