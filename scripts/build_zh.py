@@ -189,9 +189,24 @@ def extract_and_merge(allow_uncached: bool = False) -> list[Path]:
     return written
 
 
+def outputs_changed(marker: Path = WORK / ".rnnbook-source-hash") -> bool:
+    """Return whether the English build re-executed the notebooks since this build's last run.
+
+    ``scripts/build_book.py`` records the package's hash when it refills the execution cache;
+    Sphinx would keep serving the old outputs of pages whose source did not change.
+    """
+    current = (BUILD / ".rnnbook-source-hash").read_text() if (
+        BUILD / ".rnnbook-source-hash").exists() else ""
+    previous = marker.read_text() if marker.exists() else None
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(current)
+    return previous != current
+
+
 def build_html(extra: list[str], allow_uncached: bool = False) -> None:
     write_conf(execution_settings(allow_uncached))
-    fresh = ["-E"] if compile_catalogues() else []
+    changed = compile_catalogues()
+    fresh = ["-E"] if outputs_changed() or changed else []
     sphinx("html", HTML_ZH, WORK / "doctrees", "-D", f"language={LANGUAGE}", *fresh, *extra)
     print(f"The Chinese edition is built: {HTML_ZH / 'index.html'}")
 

@@ -105,7 +105,7 @@ def test_translations_keep_math_code_numbers_and_references():
                                 f"{sorted(set(want) ^ set(got))[:4]}")
         if role_targets(message.id) != role_targets(message.string):
             problems.append(f"{name}: roles differ in {message.id[:50]!r}: "
-                            f"{role_targets(message.id) ^ role_targets(message.string)}")
+                            f"{set(role_targets(message.id)) ^ set(role_targets(message.string))}")
     assert problems == [], "\n".join(problems[:20])
 
 
