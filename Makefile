@@ -78,7 +78,7 @@ notebooks: $(INSTALLED)
 		--nbval-current-env -p no:cacheprovider -n 2 --dist loadfile
 
 site-tests: $(INSTALLED) $(NODE_ASSETS)
-	$(BIN)/python -m pytest -m "browser or slow" -p no:cacheprovider
+	$(BIN)/python -m pytest -m "browser or slow" -p no:cacheprovider -n 2
 
 serve:
 	@echo "Serving _build/html on http://127.0.0.1:8000 (Ctrl-C to stop)"
