@@ -161,8 +161,14 @@ def finished_pages() -> list[str]:
     return [f"{name}.html" for name in toc_pages() if f"{name}.html" in built_pages()]
 
 
-needs_zh_site = pytest.mark.skipif(not (ZH_SITE / "book").exists(),
-                                   reason="the zh site is not built (make book)")
+#: Tests that read the built Chinese site run with the site tests (`-m "browser or slow"`),
+#: after `make book`; the unit tests run before the build.
+needs_zh_site = pytest.mark.slow
+
+
+@needs_zh_site
+def test_zh_site_is_built():
+    assert built_pages(), f"{ZH_SITE} has no pages: run `make book`"
 
 
 def article(html: str) -> str:
