@@ -239,7 +239,7 @@ def test_main_quick_writes_a_readable_file(tmp_path, capsys, monkeypatch):
         (lambda: run_experiment([BASE_CONFIG], workers=0), ValueError, "workers must be >= 1"),
         (lambda: run_to_record("run"), TypeError, "TrainingRun"),
         (lambda: run_from_record({"config": {}}), ValueError, "missing"),
-        (lambda: results_from_record({"runs": []}), ValueError, "not a long-lag record"),
+        (lambda: results_from_record({"runs": []}), ValueError, "not a valid long-lag record"),
         (lambda: results_from_record([]), TypeError, "dict"),
         (lambda: results_table({}), TypeError, "LongLagResults"),
         (lambda: plot_success(None), TypeError, "LongLagResults"),

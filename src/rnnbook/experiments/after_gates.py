@@ -39,7 +39,13 @@ import numpy as np
 import torch
 
 from rnnbook.checks import check_choice, check_count, check_real
-from rnnbook.experiments.records import StoredExperiment, json_floats, software_versions
+from rnnbook.experiments.records import (
+    StoredExperiment,
+    base_config,
+    check_record_keys,
+    json_floats,
+    software_versions,
+)
 from rnnbook.experiments.training import one_thread
 from rnnbook.tasks import adding_problem
 
@@ -354,9 +360,7 @@ def run_experiment(configs: Sequence[RunConfig], *, command: str = STORE.command
     runs = [compress_losses(train_run(c)) for c in configs]
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
-    base = dataclasses.asdict(configs[0])
-    for name in ("model", "T", "seed"):
-        base.pop(name)
+    base = base_config(configs)
     return {
         "description": "Adding problem (Le et al. 2015 variant; success: held-out MSE < 0.01 at "
                        "an evaluation, then the run stops). RNN, LSTM, GRU (torch.nn), LRU and "
@@ -404,12 +408,7 @@ META_KEYS = frozenset({"description", "command", "versions", "models", "lengths"
 
 def results_from_record(record: dict) -> AfterGatesResults:
     """Return the :class:`AfterGatesResults` held in a :func:`run_experiment` record."""
-    if not isinstance(record, dict):
-        raise TypeError(f"record must be a dict, got {type(record).__name__}")
-    expected = META_KEYS | {"runs"}
-    if set(record) != expected:
-        raise ValueError(f"not an after-gates record: missing {sorted(expected - set(record))}, "
-                         f"unexpected {sorted(set(record) - expected)}")
+    check_record_keys(record, META_KEYS | {"runs"}, "after-gates record")
     for run in record["runs"] + record["reference"]:
         RunConfig(**run["config"])  # validates
     return AfterGatesResults(runs=tuple(record["runs"]),

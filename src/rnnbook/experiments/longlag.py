@@ -38,6 +38,8 @@ import numpy as np
 from rnnbook.checks import MAX_SEED, check_count
 from rnnbook.experiments.records import (
     StoredExperiment,
+    base_config,
+    check_record_keys,
     count_arg,
     json_floats,
     read_floats,
@@ -173,12 +175,7 @@ def run_from_record(record: dict) -> TrainingRun:
 
     Raises ValueError if keys are missing or the curves do not match the config's steps.
     """
-    if not isinstance(record, dict):
-        raise TypeError(f"record must be a dict, got {type(record).__name__}")
-    if set(record) != RECORD_KEYS:
-        raise ValueError(f"a run record needs keys {sorted(RECORD_KEYS)}; missing "
-                         f"{sorted(RECORD_KEYS - set(record))}, unexpected "
-                         f"{sorted(set(record) - RECORD_KEYS)}")
+    check_record_keys(record, RECORD_KEYS, "run record")
     config = TrainingConfig(**record["config"])
     every = check_count("curve_every", record["curve_every"], 1)
     blocks = math.ceil(config.steps / every)
@@ -264,9 +261,7 @@ def run_experiment(
     wall = time.perf_counter() - started
     reference_runs = run_configs(list(reference), 1)
     models = list(dict.fromkeys(c.model for c in configs))
-    base = dataclasses.asdict(configs[0])
-    for name in ("model", "T", "seed"):
-        base.pop(name)
+    base = base_config(configs)
     return {
         "description": "Adding problem (Le et al. 2015 variant; success: held-out MSE < 0.01, "
                        "constant predictor 1/6). Vanilla tanh RNN, LSTM and GRU, torch default "
@@ -295,12 +290,7 @@ META_KEYS = frozenset({"description", "command", "versions", "models", "lengths"
 
 def results_from_record(record: dict) -> LongLagResults:
     """Return the :class:`LongLagResults` held in a :func:`run_experiment` record."""
-    if not isinstance(record, dict):
-        raise TypeError(f"record must be a dict, got {type(record).__name__}")
-    expected = META_KEYS | {"runs"}
-    if set(record) != expected:
-        raise ValueError(f"not a long-lag record: missing {sorted(expected - set(record))}, "
-                         f"unexpected {sorted(set(record) - expected)}")
+    check_record_keys(record, META_KEYS | {"runs"}, "long-lag record")
     runs = tuple(run_from_record(r) for r in record["runs"])
     meta = {key: record[key] for key in sorted(META_KEYS)}
     for run in meta["reference"]:

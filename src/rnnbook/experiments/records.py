@@ -17,6 +17,7 @@ for all of them:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.resources
 import json
 import math
@@ -85,6 +86,32 @@ def read_floats(values, name: str = "values") -> np.ndarray:
     ):
         raise ValueError(f"{name} must be a list of numbers or the strings 'nan', 'inf', '-inf'")
     return np.array([float(v) for v in values], dtype=np.float64)
+
+
+def base_config(configs: Sequence, varying: Collection[str] = ("model", "T", "seed")) -> dict:
+    """Return the settings a grid's run configs (dataclasses) share: the first one's fields
+    without the ``varying`` ones."""
+    if not configs:
+        raise ValueError("configs must not be empty")
+    base = dataclasses.asdict(configs[0])
+    for name in varying:
+        base.pop(name)
+    return base
+
+
+def check_record_keys(record: dict, keys: Collection[str], what: str) -> dict:
+    """Return ``record`` if it is a dict with exactly ``keys``; else raise naming ``what``.
+
+    Raises ``TypeError`` for a non-dict and ``ValueError`` listing the missing and unexpected
+    keys.
+    """
+    if not isinstance(record, dict):
+        raise TypeError(f"{what} must be a dict, got {type(record).__name__}")
+    expected = set(keys)
+    if set(record) != expected:
+        raise ValueError(f"not a valid {what}: missing {sorted(expected - set(record))}, "
+                         f"unexpected {sorted(set(record) - expected)}")
+    return record
 
 
 def dump_record(record: dict, row_keys: Collection[str]) -> str:
