@@ -54,6 +54,8 @@ locale_dirs = [{str(WORK / 'locale')!r}]
 nb_execution_mode = "cache"
 nb_execution_cache_path = {str(CACHE)!r}
 nb_execution_raise_on_error = True
+nb_code_prompt_show = "显示代码"
+nb_code_prompt_hide = "隐藏代码"
 """
 
 
