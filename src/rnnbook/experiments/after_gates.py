@@ -45,6 +45,7 @@ from rnnbook.experiments.records import (
     check_record_keys,
     json_floats,
     software_versions,
+    table_rows,
 )
 from rnnbook.experiments.training import one_thread
 from rnnbook.tasks import adding_problem
@@ -453,8 +454,7 @@ def summary_table(results: AfterGatesResults) -> list[dict]:
 
 def format_table(rows: Sequence[dict]) -> str:
     """Return :func:`summary_table` rows as fixed-width text (ms per step to 2 digits)."""
-    if isinstance(rows, dict) or not isinstance(rows, Sequence):
-        raise TypeError(f"rows must be a sequence of dicts, got {type(rows).__name__}")
+    rows = table_rows(rows)
     header = (f"{'model':<10}{'T':>5}{'params':>8}{'successes':>11}{'median steps':>14}"
               f"{'CPU ms/step':>13}{'CPU s to success':>18}")
     lines = [header, "-" * len(header)]

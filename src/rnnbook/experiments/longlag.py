@@ -44,6 +44,7 @@ from rnnbook.experiments.records import (
     json_floats,
     read_floats,
     software_versions,
+    table_rows,
 )
 from rnnbook.experiments.training import MODELS, TrainingConfig, TrainingRun, train
 from rnnbook.tasks import get_task
@@ -372,8 +373,7 @@ def format_table(rows: Sequence[dict]) -> str:
     Rounding is fixed: success rate to 2 decimals, MSE to 3 significant digits (e-notation),
     the median seconds per run to whole seconds. The table is 67 characters wide.
     """
-    if isinstance(rows, dict) or not isinstance(rows, Sequence):
-        raise TypeError(f"rows must be a sequence of dicts, got {type(rows).__name__}")
+    rows = table_rows(rows)
     header = (f"{'model':<6}{'T':>5}{'runs':>6}{'successes':>11}{'success rate':>14}"
               f"{'median final MSE':>18}{'s/run':>7}")
     lines = [header, "-" * len(header)]

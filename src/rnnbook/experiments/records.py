@@ -99,6 +99,13 @@ def base_config(configs: Sequence, varying: Collection[str] = ("model", "T", "se
     return base
 
 
+def table_rows(rows: Sequence[dict]) -> list[dict]:
+    """Return the rows of a results table as a list; a dict or a non-sequence is a TypeError."""
+    if isinstance(rows, dict) or not isinstance(rows, Sequence):
+        raise TypeError(f"rows must be a sequence of dicts, got {type(rows).__name__}")
+    return list(rows)
+
+
 def check_record_keys(record: dict, keys: Collection[str], what: str) -> dict:
     """Return ``record`` if it is a dict with exactly ``keys``; else raise naming ``what``.
 
