@@ -29,14 +29,15 @@ lock:
 	$(PYTHON) scripts/lock.py
 
 # A second venv holding the lower bounds of pyproject.toml's ranges, as a reader's existing
-# environment would: installing rnnbook must replace none of them, and the unit tests must pass.
+# environment would: installing rnnbook (with the book and test tools the unit tests import)
+# must replace none of them, and the unit tests must pass.
 LOCKED_NAMES := '^(torch|numpy|matplotlib|ipywidgets)=='
 lower-bounds:
 	rm -rf $(LOWER) && $(PYTHON) -m venv $(LOWER)
 	$(PYTHON) scripts/lock.py --lower-bounds > $(LOWER)/lower-bounds.txt
 	$(LOWER)/bin/python -m pip install --quiet -r $(LOWER)/lower-bounds.txt
 	$(LOWER)/bin/python -m pip freeze | grep -E $(LOCKED_NAMES) > $(LOWER)/before.txt
-	$(LOWER)/bin/python -m pip install --quiet -e ".[test]"
+	$(LOWER)/bin/python -m pip install --quiet -e ".[book,test]"
 	$(LOWER)/bin/python -m pip freeze | grep -E $(LOCKED_NAMES) > $(LOWER)/after.txt
 	diff $(LOWER)/before.txt $(LOWER)/after.txt
 	$(LOWER)/bin/python -m pytest -m "not browser and not slow" -p no:cacheprovider -n 2
