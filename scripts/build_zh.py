@@ -191,14 +191,15 @@ def extract_and_merge(allow_uncached: bool = False) -> list[Path]:
     return written
 
 
-def outputs_changed(marker: Path = WORK / ".rnnbook-source-hash") -> bool:
+def outputs_changed(source_hash: Path = BUILD / ".rnnbook-source-hash",
+                    marker: Path = WORK / ".rnnbook-source-hash") -> bool:
     """Return whether the English build re-executed the notebooks since this build's last run.
 
-    ``scripts/build_book.py`` records the package's hash when it refills the execution cache;
-    Sphinx would keep serving the old outputs of pages whose source did not change.
+    ``scripts/build_book.py`` writes ``source_hash`` (the package's hash) when it refills the
+    execution cache; Sphinx would keep serving the old outputs of pages whose source did not
+    change, so a new hash means a fresh environment here.
     """
-    current = (BUILD / ".rnnbook-source-hash").read_text() if (
-        BUILD / ".rnnbook-source-hash").exists() else ""
+    current = source_hash.read_text() if source_hash.exists() else ""
     previous = marker.read_text() if marker.exists() else None
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(current)
