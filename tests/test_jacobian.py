@@ -430,7 +430,7 @@ def test_bound_survey_rejects_bad_arguments():
         bound_survey("tanh")
     with pytest.raises(ValueError, match="unknown activation"):
         bound_survey(("softplus",), (1.0,), (2,), seeds=1, T=2)
-    with pytest.raises(ValueError, match="^g must"):
+    with pytest.raises(ValueError, match=r"^gs\[0\] must"):
         bound_survey(("tanh",), (-1.0,))
     with pytest.raises(ValueError, match="size"):
         bound_survey(("tanh",), (1.0,), (0,))

@@ -135,6 +135,13 @@ def backward_recursion(
         untied T-layer feed-forward network with the same graph.
     keep_delta, keep_chain : bool
         Compute delta and dh0 (else both are None); compute the chain (else None).
+
+    Notes
+    -----
+    For finite e, f' and W nothing is NaN: when delta or the chain overflows, the recursion is
+    run again on mantissas rescaled by exact powers of two (one exponent per sequence for
+    delta; :func:`rnnbook.jacobian.span_products` for the chain), so that every entry beyond
+    the float64 range is +-inf with its true sign and an entry that is exactly 0 stays 0.
     """
     keep_delta = check_flag("keep_delta", keep_delta)
     keep_chain = check_flag("keep_chain", keep_chain)
@@ -154,7 +161,79 @@ def backward_recursion(
             carry = delta[t] @ W_t
         if keep_chain and t > 0:
             np.matmul(chain[t] * fprime[t][:, None, :], W_t, out=chain[t - 1])
+    finite_input = np.all(np.isfinite(e)) and np.all(np.isfinite(fprime)) and np.all(
+        np.isfinite(W))
+    if keep_delta and finite_input and not (np.all(np.isfinite(delta))
+                                            and np.all(np.isfinite(carry))):
+        delta, carry = _rescaled_delta(e, fprime, W)
+    if keep_chain and finite_input and not np.all(np.isfinite(chain)):
+        chain = _rescaled_chain(fprime, W)
     return delta, (carry if keep_delta else None), chain
+
+
+def _rescaled_chain(fprime: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Return the chain of :func:`backward_recursion` from rescaled products (+-inf, no NaN).
+
+    J_t = diag(f'_t) W_t is formed from f'_t and W_t divided by powers of two (so no J_t
+    overflows), the products come from :func:`rnnbook.jacobian.span_products` with
+    ``rescaled=True``, and every power of two is put back at the end with ``ldexp``.
+    """
+    from rnnbook.jacobian import span_products  # imported here: jacobian imports bptt's users
+
+    T = fprime.shape[0]
+    slope = _row_exponents(fprime)  # (T, B)
+    if W.ndim == 3:
+        weight = np.array([exponent_of(W_t) for W_t in W])
+        scaled_W = np.ldexp(W, -weight[:, None, None])[:, None]
+    else:
+        weight = np.full(T, exponent_of(W))
+        scaled_W = np.ldexp(W, -weight[0])
+    steps = np.ldexp(fprime, -slope[..., None])[..., None] * scaled_W  # J_t / 2^(s_t + w_t)
+    Q, exponents = span_products(steps, rescaled=True)
+    # P_d = J_{T-1} ... J_{T-d} (0-based) carries the powers of steps T-d..T-1
+    powers = np.concatenate([np.zeros((1, *slope.shape[1:]), dtype=np.int64),
+                             np.cumsum((slope + weight[:, None])[::-1], axis=0)])
+    with np.errstate(over="ignore"):
+        products = np.ldexp(Q, (exponents + powers)[..., None, None])
+    return products[:T][::-1].copy()
+
+
+def _row_exponents(v: np.ndarray) -> np.ndarray:
+    """Return, per row of v (B, n), e with max |v_b| in [2^(e-1), 2^e) (0 for a zero row)."""
+    largest = np.abs(v).max(axis=-1)
+    usable = largest > 0.0
+    return np.where(usable, np.frexp(np.where(usable, largest, 1.0))[1], 0)
+
+
+def _rescaled_delta(e: np.ndarray, fprime: np.ndarray, W: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Return (delta, dh0) of :func:`backward_recursion`, carried as mantissa times 2^exponent.
+
+    Each sequence's carry is kept with its largest entry in [0.5, 1) and its own exponent, so
+    nothing overflows on the way; delta_t is written out with :func:`numpy.ldexp` (+-inf
+    beyond the float64 range).
+    """
+    T, B, n = e.shape
+    delta = np.empty((T, B, n))
+    mantissa, exponent = np.zeros((B, n)), np.zeros(B, dtype=np.int64)
+    with np.errstate(over="ignore"):
+        for t in range(T - 1, -1, -1):
+            common = np.maximum(exponent, _row_exponents(e[t]))
+            slope = _row_exponents(fprime[t])
+            v = (np.ldexp(e[t], -common[:, None])
+                 + np.ldexp(mantissa, (exponent - common)[:, None])) * np.ldexp(
+                fprime[t], -slope[:, None])
+            exponent = common + slope
+            v, exponent = _normalised(v, exponent)
+            delta[t] = np.ldexp(v, exponent[:, None])
+            mantissa, exponent = _normalised(v @ (W[t] if W.ndim == 3 else W), exponent)
+        return delta, np.ldexp(mantissa, exponent[:, None])
+
+
+def _normalised(v: np.ndarray, exponent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (v / 2^s, exponent + s) per row, with s such that max |row| is in [0.5, 1)."""
+    shift = _row_exponents(v)
+    return np.ldexp(v, -shift[:, None]), exponent + shift
 
 
 def _check_recursion(e, fprime, W, per_step: bool = True):
@@ -239,7 +318,7 @@ def _step_exponents(a: np.ndarray) -> np.ndarray:
     return np.where(usable, np.frexp(np.where(usable, largest, 1.0))[1], 0)
 
 
-def term_norms(a: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+def term_norms(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     """Return ||sum_batch a_t^T b_t||_F for every t, shape (T,), without forming the terms.
 
     ``a`` is (T, B, n) and ``b`` is (T, B, k) or None.
@@ -339,8 +418,13 @@ def bptt(
     traj = forward(params, x, h0)
     T = traj.x.shape[0]
     W = params.W
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            value = loss_fn.value(traj.o, y)
+    except ValueError as error:  # the outputs' T and B come from x: say so
+        raise ValueError(f"y does not fit the outputs of params on x (x has shape "
+                         f"{np.shape(x)}): {error}") from None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        value = loss_fn.value(traj.o, y)
         dO = loss_fn.grad(traj.o, y)
         e = dO @ params.V
         fprime = get_activation(params.activation).df(traj.z)

@@ -27,6 +27,7 @@ from rnnbook.activations import get_activation
 from rnnbook.bptt import backward_recursion, bptt, lagged_backward, term_norms
 from rnnbook.checks import check_array, check_count, check_flag, check_real
 from rnnbook.losses import get_loss
+from rnnbook.numerics import exponent_of
 from rnnbook.rnn import RNNParams, forward
 from rnnbook.spectra import gaussian_matrix, rescale_to_spectral_radius
 
@@ -184,7 +185,10 @@ def far_norm_share(terms) -> np.ndarray:
     if array.ndim < 1 or array.shape[0] == 0:
         raise ValueError(f"terms must have a non-empty distance axis, got shape {array.shape}")
     T = array.shape[0]
-    flat = array.reshape(T, -1)
+    # the ratio does not change when every term is divided by one power of two: scaled so
+    # that the largest entry is below 1, no partial sum overflows (exact: no rounding added)
+    flat = np.ldexp(array.reshape(T, -1), -exponent_of(array)) if np.all(
+        np.isfinite(array)) else array.reshape(T, -1)
     with np.errstate(over="ignore", invalid="ignore"):
         near = np.cumsum(flat, axis=0)
         far = near[-1] - near
@@ -210,8 +214,7 @@ def effective_horizon(norms, eps: float = 1e-3) -> int:
         Relative tolerance in (0, 1].
     """
     array = _check_norms(norms)
-    if not isinstance(eps, int | float | np.floating) or not 0.0 < eps <= 1.0:
-        raise ValueError(f"eps must be a number in (0, 1], got {eps!r}")
+    eps = check_real("eps", eps, low=0.0, strict=True, high=1.0)
     if np.isnan(array).all():
         return array.size - 1
     with np.errstate(over="ignore", invalid="ignore"):

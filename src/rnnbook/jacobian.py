@@ -37,8 +37,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.activations import get_activation
-from rnnbook.checks import check_array, check_count, check_flag, check_real
+from rnnbook.activations import ACTIVATIONS, get_activation
+from rnnbook.checks import (
+    check_array,
+    check_choice,
+    check_count,
+    check_each,
+    check_flag,
+    check_real,
+    check_type,
+)
 from rnnbook.rnn import RNNParams, Trajectory, forward
 from rnnbook.spectra import (
     eigenvalues,
@@ -52,11 +60,8 @@ from rnnbook.spectra import (
 
 
 def _check_pair(params, trajectory) -> None:
-    if not isinstance(params, RNNParams):
-        raise TypeError(f"params must be RNNParams, got {type(params).__name__}")
-    if not isinstance(trajectory, Trajectory):
-        raise TypeError(f"trajectory must be a Trajectory (from rnnbook.rnn.forward), got "
-                        f"{type(trajectory).__name__}")
+    check_type("params", params, RNNParams)
+    check_type("trajectory", trajectory, Trajectory)
     if trajectory.z.ndim != 3 or trajectory.z.shape[2] != params.n_hidden:
         raise ValueError(f"trajectory.z has shape {trajectory.z.shape}, expected (T, B, "
                          f"{params.n_hidden}) for hidden size n={params.n_hidden}")
@@ -88,7 +93,8 @@ def net_jacobians(params: RNNParams, trajectory: Trajectory, batch: int = 0) -> 
 
     Seed 002's net-space Jacobian; ``K[t - 2]`` is K_t (there is no z_0, so K_1 does not exist).
     """
-    return params.W * slopes(params, trajectory, batch)[:-1, None, :]
+    slope = slopes(params, trajectory, batch)  # checks params first
+    return params.W * slope[:-1, None, :]
 
 
 def _check_stack(jacobians) -> np.ndarray:
@@ -526,6 +532,11 @@ class AlternatingSaturation:
     norms: np.ndarray
 
 
+#: The smallest tanh' :func:`alternating_saturation` can build: below the float64 epsilon,
+#: 1 - tanh(z)^2 rounds to 0 at the pre-activation that should give it.
+SMALLEST_SLOPE = float(np.finfo(np.float64).eps)
+
+
 def alternating_saturation(weight: float = 1.5, slope: float = 0.1,
                            T: int = 40) -> AlternatingSaturation:
     """Return the :class:`AlternatingSaturation` with W = weight [[0, 1], [1, 0]] over T steps.
@@ -535,12 +546,13 @@ def alternating_saturation(weight: float = 1.5, slope: float = 0.1,
     weight : float
         a > 0, the off-diagonal entry of W.
     slope : float
-        0 < slope <= 1, the value of tanh' at the saturated unit's pre-activation.
+        The value of tanh' at the saturated unit's pre-activation, in [2.2e-16, 1]
+        (:data:`SMALLEST_SLOPE`, the float64 epsilon, to 1).
     T : int
         The sequence length, >= 2.
     """
     weight = check_real("weight", weight, low=0.0, strict=True)
-    slope = check_real("slope", slope, low=0.0, strict=True)
+    slope = check_real("slope", slope, low=SMALLEST_SLOPE)
     if slope > 1.0:
         raise ValueError(f"slope must be at most 1 (the largest value of tanh'), got {slope:g}")
     T = check_count("T", T, 2, 100_000)
@@ -604,14 +616,11 @@ def bound_survey(
     by N(0, 1) inputs (seeded by ``1000 + s``) for ``T`` steps from h_0 = 0; the ratio is
     computed in the log domain, so it is exact even when the norms overflow.
     """
-    if isinstance(activations, str) or not activations:
-        raise TypeError("activations must be a non-empty tuple of activation names")
-    gs = tuple(check_real("g", g, low=0.0, strict=True) for g in gs)
-    sizes = tuple(check_count("size", n, 1, 4096) for n in sizes)
+    activations = check_each("activations", activations, check_choice, tuple(ACTIVATIONS))
+    gs = check_each("gs", gs, check_real, low=0.0, strict=True)
+    sizes = check_each("sizes", sizes, check_count, 1, 4096)
     seeds = check_count("seeds", seeds, 1, 10_000)
     T = check_count("T", T, 1, 100_000)
-    if not gs or not sizes:
-        raise ValueError("gs and sizes must not be empty")
     rows = []
     for activation in activations:
         gamma = get_activation(activation).gamma

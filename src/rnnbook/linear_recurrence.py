@@ -32,7 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_array, check_count, check_real, check_seed
+from rnnbook.checks import MAX_COUNT, check_array, check_count, check_each, check_real, check_seed
+from rnnbook.numerics import keep_zero_product
 
 
 def _complex_vector(name: str, value) -> np.ndarray:
@@ -151,9 +152,10 @@ def memory_horizon(modulus, level: float = 0.01) -> np.ndarray:
     level = check_real("level", level, low=0.0, strict=True)
     if level >= 1:
         raise ValueError(f"level must be in (0, 1), got {level:g}")
-    r = np.abs(np.asarray(modulus, dtype=np.complex128))
-    if np.any(r > 1) or not np.all(np.isfinite(r)):
-        raise ValueError("modulus must hold finite values with |lambda| <= 1")
+    r = np.abs(check_array("modulus", modulus, complex_ok=True))
+    if np.any(r > 1):
+        raise ValueError(f"modulus must hold values with |lambda| <= 1, got a largest |lambda| "
+                         f"of {np.max(r):g}")
     with np.errstate(divide="ignore"):
         return np.where(r == 1, np.inf, np.log(level) / np.log(r))
 
@@ -290,6 +292,16 @@ def scan_blelloch(a, b, h0=None) -> np.ndarray:
     2 log2 T rounds and O(T) work. T is padded to a power of two with identity pairs (1, 0).
     """
     a, b = _scan_inputs(a, b, h0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        states = _blelloch(a, b, np.multiply)
+    if np.isnan(states).any() and np.all(np.isfinite(a)) and np.all(np.isfinite(b)):
+        # a product overflowed to inf and met an exact 0 (an identity pair's b, or a zero
+        # coefficient): again with products that keep those zeros, so overflow stays +-inf
+        states = _blelloch(a, b, keep_zero_product)
+    return states
+
+
+def _blelloch(a: np.ndarray, b: np.ndarray, times) -> np.ndarray:
     T = b.shape[0]
     size = 1 << (T - 1).bit_length()
     A = np.ones((size, *b.shape[1:]), a.dtype)
@@ -299,8 +311,8 @@ def scan_blelloch(a, b, h0=None) -> np.ndarray:
     while step < size:  # up-sweep: node i + 2 step - 1 absorbs node i + step - 1
         right = np.arange(2 * step - 1, size, 2 * step)
         left = right - step
-        Bv[right] = A[right] * Bv[left] + Bv[right]
-        A[right] = A[right] * A[left]
+        Bv[right] = times(A[right], Bv[left]) + Bv[right]
+        A[right] = times(A[right], A[left])
         step *= 2
     A[size - 1], Bv[size - 1] = 1, 0  # exclusive scan: the identity at the root
     step = size // 2
@@ -310,11 +322,11 @@ def scan_blelloch(a, b, h0=None) -> np.ndarray:
         a_left, b_left = A[left].copy(), Bv[left].copy()
         A[left], Bv[left] = A[right], Bv[right]
         # right <- (prefix of right) then (left's block)
-        Bv[right] = a_left * Bv[right] + b_left
-        A[right] = a_left * A[right]
+        Bv[right] = times(a_left, Bv[right]) + b_left
+        A[right] = times(a_left, A[right])
         step //= 2
     # exclusive prefix (A, Bv) at t applied to h = 0, then step t itself
-    return (a * Bv[:T] + b)
+    return times(a, Bv[:T]) + b
 
 
 def scan_rounds(T: int) -> dict[str, int]:
@@ -534,7 +546,12 @@ def scan_timings(lengths, *, n: int = 64, batch: int = 8, repeats: int = 5,
     """
     import time
 
-    lengths = [check_count("T", T) for T in lengths]
+    lengths = list(check_each("lengths", lengths, check_count))
+    n = check_count("n", n)
+    batch = check_count("batch", batch)
+    if max(lengths) * batch * n > MAX_COUNT:
+        raise ValueError(f"lengths, batch and n make inputs of up to {max(lengths) * batch * n:,} "
+                         f"entries; at most {MAX_COUNT:,} are allowed")
     repeats = check_count("repeats", repeats)
     rng = np.random.default_rng(check_seed("seed", seed))
     out = {"T": np.array(lengths), "sequential": [], "hillis_steele": [], "blelloch": []}

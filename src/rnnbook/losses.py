@@ -172,6 +172,4 @@ def get_loss(name: str) -> Loss:
     ValueError
         If ``name`` is not one of ``LOSSES``.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"loss must be a string, got {type(name).__name__}")
-    return LOSSES[check_choice("loss", name, tuple(LOSSES))]
+    return LOSSES[check_choice("loss name", name, tuple(LOSSES))]
