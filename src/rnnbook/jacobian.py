@@ -28,6 +28,12 @@ P_d = J_T J_{T-1} ... J_{T-d+1} = ds_T/ds_{T-d}, with P_0 = I (reverse the first
 ``[::-1]``, to index by the earlier step k = T - d). The norms are computed from a running
 product rescaled by exact powers of two, so they never overflow.
 
+Overflow contract. A product or norm beyond the float64 range (about 1.8e308) is ``+inf`` or
+``-inf`` with its true sign, and one below it is 0; an entry that is exactly 0 stays 0. NaN
+appears only where the input holds NaN (a forward pass given NaN): never from finite
+Jacobians. ``rescaled=True`` returns the products themselves as mantissas and powers of two,
+for spans far beyond the float range.
+
 Norms are spectral norms (largest singular value) throughout.
 """
 
@@ -109,18 +115,15 @@ def _check_stack(jacobians) -> np.ndarray:
 def span_product(jacobians, t: int, k: int) -> np.ndarray:
     """Return J_t J_{t-1} ... J_{k+1}, shape (n, n), from J of shape (T, n, n) (J[j-1] = J_j).
 
-    0 <= k <= t <= T; t = k gives the identity. The product is formed as is: after an
-    overflow it holds ``inf``/NaN (use :func:`span_norm` for norms that stay finite).
+    0 <= k <= t <= T; t = k gives the identity. The last entry of :func:`span_products` over
+    J_{k+1}..J_t: an entry beyond the float64 range is +-inf with its sign, never NaN from
+    finite Jacobians (use :func:`span_norm` for norms that stay finite).
     """
     stack = _check_stack(jacobians)
     T, n = stack.shape[0], stack.shape[1]
     t = check_count("t", t, 0, T)
     k = check_count("k", k, 0, t)
-    product = np.eye(n)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for j in range(t, k, -1):
-            product = product @ stack[j - 1]
-    return product
+    return np.eye(n) if t == k else span_products(stack[k:t])[-1]
 
 
 def _check_spans(jacobians) -> np.ndarray:
