@@ -61,11 +61,7 @@ def check_stable(name: str, lam) -> np.ndarray:
 
 
 def _sequence(name: str, value, n: int | None = None) -> np.ndarray:
-    if isinstance(value, str | bytes):
-        raise TypeError(f"{name} must be an array (T, ..., n), got {type(value).__name__}")
-    array = np.asarray(value)
-    if array.dtype.kind not in "biufc":
-        raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
+    array = check_array(name, value, finite=False, complex_ok=True)
     if array.ndim < 2:
         raise ValueError(f"{name} must have shape (T, n) or (T, B, n), got shape {array.shape}")
     if array.shape[0] == 0:
@@ -236,23 +232,17 @@ def stationary_gain(lam) -> np.ndarray:
 
 def _scan_inputs(a, b, h0) -> tuple[np.ndarray, np.ndarray]:
     b = _sequence("b", b)
-    a = np.asarray(a)
-    if a.dtype.kind not in "biufc":
-        raise TypeError(f"a must hold numbers, got dtype {a.dtype}")
+    a = check_array("a", a, complex_ok=True)
     try:
         a = np.broadcast_to(a, b.shape)
     except ValueError:
         raise ValueError(f"a with shape {np.shape(a)} does not broadcast to b's shape "
                          f"{b.shape}") from None
-    if not np.all(np.isfinite(a)):
-        raise ValueError("a contains NaN or infinite values")
     dtype = np.result_type(a.dtype, b.dtype, np.float64)
     a = a.astype(dtype)
     b = b.astype(dtype)
     if h0 is not None:
-        h0 = np.asarray(h0)
-        if h0.shape != b.shape[1:]:
-            raise ValueError(f"h0 must have shape {b.shape[1:]}, got {h0.shape}")
+        h0 = check_array("h0", h0, shape=b.shape[1:], complex_ok=True)
         b = b.copy()
         b[0] = b[0] + a[0] * h0
     return a, b
