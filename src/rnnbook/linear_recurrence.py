@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import MAX_COUNT, check_array, check_count, check_each, check_real, check_seed
+from rnnbook.checks import check_array, check_count, check_each, check_flag, check_real, check_seed
 from rnnbook.numerics import keep_zero_product
 
 
@@ -90,7 +90,7 @@ def linear_recurrence(lam, u, h0=None, *, stable: bool = True) -> np.ndarray:
     h0 : array_like, shape u.shape[1:], optional
         Initial state, default zero.
     """
-    lam = check_stable("lam", lam) if stable else _complex_vector("lam", lam)
+    lam = check_stable("lam", lam) if check_flag("stable", stable) else _complex_vector("lam", lam)
     u = _sequence("u", u, lam.size).astype(np.complex128)
     h = np.zeros(u.shape[1:], np.complex128) if h0 is None else _state("h0", h0, u.shape[1:])
     out = np.empty_like(u)
@@ -525,6 +525,10 @@ def ring_summary(r_min: float, r_max: float, *, n: int = 64, max_phase: float = 
                        horizon=memory_horizon(chosen), gain=float(stationary_gain(r[-1:])[0]))
 
 
+#: The most entries T * batch * n :func:`scan_timings` accepts for its complex inputs.
+MAX_SCAN_ENTRIES = 2**23
+
+
 def scan_timings(lengths, *, n: int = 64, batch: int = 8, repeats: int = 5,
                  seed: int = 0) -> dict[str, np.ndarray]:
     """Return median CPU seconds of the loop and of the two scans for each T in ``lengths``.
@@ -539,9 +543,10 @@ def scan_timings(lengths, *, n: int = 64, batch: int = 8, repeats: int = 5,
     lengths = list(check_each("lengths", lengths, check_count))
     n = check_count("n", n)
     batch = check_count("batch", batch)
-    if max(lengths) * batch * n > MAX_COUNT:
+    if max(lengths) * batch * n > MAX_SCAN_ENTRIES:
         raise ValueError(f"lengths, batch and n make inputs of up to {max(lengths) * batch * n:,} "
-                         f"entries; at most {MAX_COUNT:,} are allowed")
+                         f"entries; at most {MAX_SCAN_ENTRIES:,} (134 MB of complex numbers) are "
+                         f"allowed")
     repeats = check_count("repeats", repeats)
     rng = np.random.default_rng(check_seed("seed", seed))
     out = {"T": np.array(lengths), "sequential": [], "hillis_steele": [], "blelloch": []}

@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnnbook.checks import check_array, check_choice, check_count, check_seed
+from rnnbook.checks import check_array, check_choice, check_count, check_real, check_seed
 
 
 class Batch(NamedTuple):
@@ -163,6 +163,7 @@ def baseline_mse(y: np.ndarray, prediction: float) -> float:
     y = check_array("y", y, finite=False)
     if y.ndim != 1 or y.size == 0:
         raise ValueError(f"y must have shape (B,) with B >= 1, got {y.shape}")
-    if not np.all(np.isfinite(y)) or not np.isfinite(prediction):
-        raise ValueError("y and prediction must be finite")
+    prediction = check_real("prediction", prediction)
+    if not np.all(np.isfinite(y)):
+        raise ValueError("y contains NaN or infinite values")
     return float(np.mean((y - prediction) ** 2))
