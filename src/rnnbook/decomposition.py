@@ -198,7 +198,9 @@ def far_share(norms) -> np.ndarray:
     norms : array_like, shape (T,)
         Term norms by distance, ``norms[d]`` = ||g at distance d||.
 
-    Returns zeros if every norm is zero; non-finite norms (an exploded network) give NaN.
+    Returns zeros if every norm is zero. Norms written out as inf have no ratio, so they give
+    NaN; :func:`term_norms_by_distance` therefore takes the shares of an exploded network from
+    its terms as mantissas and powers of two, which never gives NaN.
     """
     array = _check_norms(norms)
     with np.errstate(over="ignore", invalid="ignore"):
