@@ -32,7 +32,8 @@ LAYOUT = """(minWidth) => {
   return {
     pageOverflow: document.scrollingElement.scrollWidth - width,
     figures: figures.length,
-    squeezed: figures.filter(f => f.shown + 1 < Math.min(f.own, minWidth)).map(f => [f.own, f.shown]),
+    squeezed: figures.filter(f => f.shown + 1 < Math.min(f.own, minWidth))
+      .map(f => [f.own, f.shown]),
     unreachable: figures.filter(f => f.box.scrollWidth > f.box.clientWidth + 1
                                      && f.box.getAttribute('tabindex') !== '0').length,
     sliders: [...document.querySelectorAll('.rnnbook-explorer .widget-slider')].filter(shown)
