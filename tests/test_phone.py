@@ -1,4 +1,5 @@
-"""Chapter pages on a phone (390 x 844 CSS px, device pixel ratio 2), offline build.
+"""Chapter pages of both editions on a phone (390 x 844 CSS px, device pixel ratio 2),
+offline build.
 
 A figure fitted to a 390 px screen would shrink its axis labels to 4-5 px; instead figures keep
 most of their desktop size and scroll sideways in their own box. The page itself never scrolls
@@ -43,7 +44,10 @@ LAYOUT = """(minWidth) => {
 
 
 def chapters() -> list[str]:
-    return [p.name for p in sorted((OFFLINE_SITE / "book").glob("ch*.html"))]
+    """Chapter pages of both editions, as paths under the site root."""
+    pages = [*sorted(OFFLINE_SITE.glob("book/ch*.html")),
+             *sorted(OFFLINE_SITE.glob("zh/book/ch*.html"))]
+    return [p.relative_to(OFFLINE_SITE).as_posix() for p in pages]
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +61,7 @@ def phone(browser, offline_site_url):
 @pytest.mark.parametrize("name", chapters())
 def test_chapter_reads_on_a_phone(phone, name):
     site_url, page = phone
-    page.goto(f"{site_url}/book/{name}", wait_until="load")
+    page.goto(f"{site_url}/{name}", wait_until="load")
     if page.locator("script[type='application/vnd.jupyter.widget-state+json']").count():
         page.wait_for_selector(".rnnbook-explorer img", state="attached", timeout=20_000)
     page.wait_for_timeout(300)
