@@ -42,15 +42,15 @@ def plot_update_flow(result: UpdateGateFlow) -> Figure:
 
 
 def plot_interpolation(result: Interpolation) -> Figure:
-    """Return one panel: the candidates n_t (dots) and h_t for each constant update gate z."""
+    """Return one panel: the candidates h̃_t (dots) and h_t for each constant update gate u."""
     if not isinstance(result, Interpolation):
         raise TypeError(f"expected an Interpolation, got {type(result).__name__}")
     fig, ax = new_figure(width=7.0, height=2.8)
     ax.plot(result.t, result.candidate, linestyle="none", marker=".", color="0.6",
-            label="candidate $n_t$")
+            label=r"candidate $\tilde h_t$")
     colors = colormaps["viridis"](np.linspace(0.0, 0.85, len(result.z_values)))
     for z, states, color in zip(result.z_values, result.states, colors, strict=True):
-        ax.plot(result.t, states, color=color, linewidth=1.6, label=f"$h_t$, z = {z:g}")
+        ax.plot(result.t, states, color=color, linewidth=1.6, label=f"$h_t$, u = {z:g}")
     ax.axhline(0.0, color="0.85", linewidth=0.8)
     ax.set_xlim(0, result.t[-1] + 1)
     ax.set_ylim(-1.1, 1.55)
