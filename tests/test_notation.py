@@ -38,8 +38,8 @@ RETIRED = [
     (r"(?<![\\a-zA-Z])o_\w+\s*=\s*V|\\partial\s*o_|V h_\w+\s*\+\s*c(?![a-zA-Z_])",
      "o_t = V h_t + c: the RNN output", "\\bar y_t = V h_t + b_y (o_t is the output gate)", ()),
     (r"(?<![\\a-zA-Z])dc(?![a-zA-Z])", "dc: gradient of the output bias c", "db_y", ()),
-    (r"(?<![\\a-zA-Z])D_", "D_t: ch6's diag(o_t tanh'(c_t))", "\\Gamma_t (D_t is chapter 4's slopes)",
-     ("ch04_jacobian", "notation")),
+    (r"(?<![\\a-zA-Z])D_", "D_t: ch6's diag(o_t tanh'(c_t))",
+     "\\Gamma_t (D_t is chapter 4's slopes)", ("ch04_jacobian", "notation")),
     (r"(?<![\\a-zA-Z])G(?![_a-zA-Z])", "G = dL/dY in chapter 8", "\\partial L/\\partial Y", ()),
 ]
 
