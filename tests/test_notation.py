@@ -41,6 +41,11 @@ RETIRED = [
     (r"(?<![\\a-zA-Z])D_", "D_t: ch6's diag(o_t tanh'(c_t))",
      "\\Gamma_t (D_t is chapter 4's slopes)", ("ch04_jacobian", "notation")),
     (r"(?<![\\a-zA-Z])G(?![_a-zA-Z])", "G = dL/dY in chapter 8", "\\partial L/\\partial Y", ()),
+    (r"(?<![\\a-zA-Z{])(?<!\\mathsf )[KQ](?![a-zA-Z_])", "K, Q: attention keys and queries",
+     "\\mathsf K, \\mathsf Q (K is the truncation window)",
+     ("ch02_bptt", "ch05_remedies", "notation")),
+    (r"\\exp\(\\theta\)|\\theta_\{\\max", "theta: the LRU's phase parameter",
+     "\\omega (theta: the parameters)", ()),
 ]
 
 
