@@ -22,7 +22,7 @@ def plot_update_flow(result: UpdateGateFlow) -> Figure:
 
     Left: the GRU's ||dh_T/dh_k|| (all paths), the copy path ||prod diag(z_j)|| alone, and a
     tanh RNN's ||dh_T/dh_k||, on a fixed log axis; values above it are marked "off the scale",
-    overflow is marked, values below it leave at the bottom. Right: histogram of z_t.
+    overflow is marked, values below it leave at the bottom. Right: histogram of u_t.
     """
     if not isinstance(result, UpdateGateFlow):
         raise TypeError(f"expected an UpdateGateFlow, got {type(result).__name__}")
@@ -36,7 +36,7 @@ def plot_update_flow(result: UpdateGateFlow) -> Figure:
                            label=r"tanh RNN $\|\partial h_T/\partial h_k\|$"))],
         result.update_gates, ylim=NORM_LIMITS,
         title=f"update-gate bias {result.update_bias:+g}, scale g = {result.g:g}",
-        legend_loc="lower left", gate=("update gate", "z"), colors=("#a6dba0", GRU_COLOR),
+        legend_loc="lower left", gate=("update gate", "u"), colors=("#a6dba0", GRU_COLOR),
         mean=result.mean_update,
     )
 
