@@ -44,6 +44,7 @@ RETIRED = [
     (r"(?<![\\a-zA-Z{])(?<!\\mathsf )[KQ](?![a-zA-Z_])", "K, Q: attention keys and queries",
      "\\mathsf K, \\mathsf Q (K is the truncation window)",
      ("ch02_bptt", "ch05_remedies", "notation")),
+    (r"\\gamma\s*=\s*\\sqrt", "gamma: the LRU's normalisation", "\\psi (gamma = sup |f'|)", ()),
     (r"\\exp\(\\theta\)|\\theta_\{\\max", "theta: the LRU's phase parameter",
      "\\omega (theta: the parameters)", ()),
 ]
