@@ -277,24 +277,24 @@ def jacobian_forms(params: RNNParams, trajectory: Trajectory, t: int, k: int,
 
 @dataclass(frozen=True, eq=False)
 class PascanuCondition:
-    """Pascanu et al. (2013): the one-step bound ||J_t|| <= gamma sigma_max(W) = eta.
+    """Pascanu et al. (2013): the one-step bound ||J_t|| <= gamma sigma_max(W) = kappa.
 
     Attributes
     ----------
     gamma : float
         sup |f'| (1 for tanh, relu, identity; 1/4 for sigmoid).
     sigma_max : float
-    eta : float
-        gamma sigma_max: ||J_t ... J_{k+1}|| <= eta^(t - k).
+    kappa : float
+        gamma sigma_max: ||J_t ... J_{k+1}|| <= kappa^(t - k).
     vanishing_guaranteed : bool
-        eta < 1 (sigma_max < 1/gamma): every product vanishes geometrically. Sufficient.
+        kappa < 1 (sigma_max < 1/gamma): every product vanishes geometrically. Sufficient.
     explosion_possible : bool
-        eta > 1 (sigma_max > 1/gamma): necessary for explosion, not sufficient.
+        kappa > 1 (sigma_max > 1/gamma): necessary for explosion, not sufficient.
     """
 
     gamma: float
     sigma_max: float
-    eta: float
+    kappa: float
     vanishing_guaranteed: bool
     explosion_possible: bool
 
@@ -303,9 +303,9 @@ def pascanu_condition(W, activation: str) -> PascanuCondition:
     """Return the :class:`PascanuCondition` of recurrent weights W (n, n) and an activation."""
     gamma = get_activation(activation).gamma
     sigma = spectral_norm(W)
-    eta = gamma * sigma
-    return PascanuCondition(gamma=gamma, sigma_max=sigma, eta=eta,
-                            vanishing_guaranteed=eta < 1.0, explosion_possible=eta > 1.0)
+    kappa = gamma * sigma
+    return PascanuCondition(gamma=gamma, sigma_max=sigma, kappa=kappa,
+                            vanishing_guaranteed=kappa < 1.0, explosion_possible=kappa > 1.0)
 
 
 def pascanu_bound(W, activation: str, steps: int) -> np.ndarray:
@@ -315,9 +315,9 @@ def pascanu_bound(W, activation: str, steps: int) -> np.ndarray:
     recurrent weights, since ||diag(f'(z))|| <= gamma and the norm is submultiplicative.
     """
     steps = check_count("steps", steps, 0, 10**9)
-    eta = pascanu_condition(W, activation).eta
+    kappa = pascanu_condition(W, activation).kappa
     with np.errstate(over="ignore", under="ignore"):
-        return eta ** np.arange(steps + 1, dtype=float)
+        return kappa ** np.arange(steps + 1, dtype=float)
 
 
 @dataclass(frozen=True, eq=False)
@@ -584,7 +584,7 @@ class BoundSurvey:
         The scale of W (entries N(0, g^2/n)).
     n : ndarray, shape (N,), int
         The hidden size.
-    eta : ndarray, shape (N,)
+    kappa : ndarray, shape (N,)
         gamma sigma_max(W), the one-step bound.
     largest : ndarray, shape (N,)
         max_d ||J_T ... J_{T-d+1}|| over d = 1..T (``inf`` beyond the float range).
@@ -599,7 +599,7 @@ class BoundSurvey:
     activation: np.ndarray
     g: np.ndarray
     n: np.ndarray
-    eta: np.ndarray
+    kappa: np.ndarray
     largest: np.ndarray
     final: np.ndarray
     worst_ratio: np.ndarray
@@ -645,7 +645,7 @@ def bound_survey(
     columns = list(zip(*rows, strict=True))
     return BoundSurvey(
         activation=np.array(columns[0]), g=np.array(columns[1], dtype=float),
-        n=np.array(columns[2], dtype=int), eta=np.array(columns[3], dtype=float),
+        n=np.array(columns[2], dtype=int), kappa=np.array(columns[3], dtype=float),
         largest=np.array(columns[4], dtype=float), final=np.array(columns[5], dtype=float),
         worst_ratio=np.array(columns[6], dtype=float), T=T,
     )

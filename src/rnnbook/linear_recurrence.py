@@ -570,8 +570,8 @@ def describe_ring(result: RingSummary) -> str:
         raise TypeError(f"expected a RingSummary, got {type(result).__name__}")
     low, mid, high = (f"{h:.0f}" for h in result.horizon)
     return (f"Left: {result.lam.size} LRU eigenvalues scattered on the ring between radius "
-            f"{result.r_min:g} and {result.r_max:g} inside the unit circle. Right: |lambda|^d "
-            f"against the distance d on log-log axes; the gradient falls below 1% after {low} "
+            f"{result.r_min:g} and {result.r_max:g} inside the unit circle. Right: |lambda|^ℓ "
+            f"against the distance ℓ on log-log axes; the gradient falls below 1% after {low} "
             f"steps for the smallest modulus, {mid} for the median and {high} for the largest. "
-            f"Without the normalisation gamma the state's variance would grow "
+            f"Without the normalisation psi the state's variance would grow "
             f"{result.gain:.0f}-fold.")
