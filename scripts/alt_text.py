@@ -148,6 +148,9 @@ def extract(site: Path, pot: Path) -> int:
     Each message lists the pages it appears on and, as a comment for the translator, its
     first English instance with the numbers in place. Returns the number of messages.
     """
+    # The widget state lists an explorer's frames in the order of their (random) model ids,
+    # so the messages are sorted (by first page, then text) and each one's example is the
+    # smallest instance: the template does not change from one execution to the next.
     messages: dict[str, tuple[list[str], str]] = {}
     for path in site_pages(site):
         name = path.relative_to(site).as_posix()
@@ -156,8 +159,10 @@ def extract(site: Path, pot: Path) -> int:
                 continue
             msgid, _ = template(text)
             pages, example = messages.setdefault(msgid, ([], text))
+            messages[msgid] = (pages, min(example, text))
             if name not in pages:
                 pages.append(name)
+    messages = dict(sorted(messages.items(), key=lambda item: (item[1][0][0], item[0])))
     lines = [*(f"# {line}" for line in HEADER), 'msgid ""', 'msgstr ""',
              '"Project-Id-Version: rnnbook alt text\\n"',
              '"Content-Type: text/plain; charset=UTF-8\\n"', ""]
