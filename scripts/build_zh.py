@@ -61,7 +61,7 @@ nb_execution_raise_on_error = True
 nb_code_prompt_show = "显示代码"
 nb_code_prompt_hide = "隐藏代码"
 # Tables nested in directives (dropdowns) get a source, or gettext skips their cells.
-extensions = [*extensions, "table_source"]
+extensions = [*extensions, "i18n_fixes"]
 """
 
 
