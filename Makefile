@@ -47,9 +47,10 @@ $(NODE_ASSETS): package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: browser tests will be skipped (install Node.js and npm)."; fi
 
+# Both editions: the notebooks are executed once (both cores), then the English and the Chinese
+# Sphinx builds run side by side; the Chinese one reads the English execution cache.
 book: $(INSTALLED)
-	$(BIN)/python scripts/build_book.py
-	$(BIN)/python scripts/build_zh.py
+	$(BIN)/python scripts/build_book.py --zh
 
 # After the English prose changed: refresh locale/zh_CN/LC_MESSAGES/*/*.po from the sources
 # (new paragraphs untranslated, changed ones fuzzy); then translate them (README, "Chinese").

@@ -6,7 +6,11 @@ package's files and clears the execution cache when the hash differs from the la
 It then executes the notebooks the table of contents lists that are not cached yet, in
 parallel (one process per core), into the same cache; jupyter-book finds them there.
 
-Usage: python scripts/build_book.py [extra jupyter-book arguments]
+With ``--zh`` it also builds the Chinese edition (``scripts/build_zh.py``) once the cache is
+full, at the same time as the English one: the execution uses both cores, but each Sphinx
+build is one process, so the two run side by side (the Chinese build only reads the cache).
+
+Usage: python scripts/build_book.py [--zh] [extra jupyter-book arguments]
 """
 
 from __future__ import annotations
@@ -75,6 +79,8 @@ def execute_uncached(notebooks: list[Path], cache: Path = CACHE, timeout: int = 
 
 
 def main(argv: list[str]) -> int:
+    with_zh = "--zh" in argv
+    argv = [arg for arg in argv if arg != "--zh"]
     fresh = []
     if invalidate_stale_cache():
         print("rnnbook's source changed since the last build: notebooks will be re-executed.")
@@ -85,10 +91,18 @@ def main(argv: list[str]) -> int:
                "--keep-going", *fresh, *argv]
     # jupyter-book 1.x has no `python -m jupyter_book`; call its console script beside python.
     command[:3] = [str(Path(sys.executable).with_name("jupyter-book"))]
+    # Every notebook is in the cache now: the Chinese build never executes, so it can run
+    # beside the English one.
+    chinese = (subprocess.Popen([sys.executable, str(ROOT / "scripts" / "build_zh.py")],
+                                cwd=ROOT) if with_zh else None)
     result = subprocess.run(command, cwd=ROOT)
+    zh_code = chinese.wait() if chinese else 0
     if result.returncode != 0:
         HASH_FILE.unlink(missing_ok=True)  # a failed build must not mark the cache as fresh
         return result.returncode
+    if zh_code != 0:
+        print("The Chinese edition failed to build (scripts/build_zh.py).", file=sys.stderr)
+        return zh_code
     print(f"\nThe book is built. Open {BUILD / 'html' / 'index.html'} in a browser, "
           "or run `make serve` and visit http://127.0.0.1:8000")
     return 0

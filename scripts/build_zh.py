@@ -29,6 +29,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import alt_text
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
 CACHE = BUILD / ".jupyter_cache"
@@ -39,6 +41,8 @@ HTML_ZH = BUILD / "html" / "zh"
 LOCALE = ROOT / "locale"
 LANGUAGE = "zh_CN"
 CATALOGUES = LOCALE / LANGUAGE / "LC_MESSAGES"
+#: The alt texts' catalogue (scripts/alt_text.py): one template per sentence, numbers as {n}.
+ALT_DOMAIN = "alt"
 
 #: Settings appended to Jupyter Book's configuration for both builds.
 I18N_SETTINGS = f"""
@@ -56,6 +60,8 @@ nb_execution_cache_path = {str(CACHE)!r}
 nb_execution_raise_on_error = True
 nb_code_prompt_show = "显示代码"
 nb_code_prompt_hide = "隐藏代码"
+# Tables nested in directives (dropdowns) get a source, or gettext skips their cells.
+extensions = [*extensions, "i18n_fixes"]
 """
 
 
@@ -173,6 +179,9 @@ def extract_and_merge(allow_uncached: bool = False) -> list[Path]:
     # Figure captions exist only where the cached outputs hold the figures, so the templates
     # are extracted from the same cache as the HTML.
     sphinx("gettext", GETTEXT, WORK / "doctrees-gettext")
+    # The alt texts that Sphinx does not see (explorer frames, cell metadata, the theme's),
+    # read from the English site that `make catalogues` has just built.
+    alt_text.extract(BUILD / "html", GETTEXT / f"{ALT_DOMAIN}.pot")
     written = []
     for pot in sorted(GETTEXT.rglob("*.pot")):
         po = CATALOGUES / pot.relative_to(GETTEXT).with_suffix(".po")
@@ -211,6 +220,11 @@ def build_html(extra: list[str], allow_uncached: bool = False) -> None:
     changed = compile_catalogues()
     fresh = ["-E"] if outputs_changed() or changed else []
     sphinx("html", HTML_ZH, WORK / "doctrees", "-D", f"language={LANGUAGE}", *fresh, *extra)
+    mo = WORK / "locale" / LANGUAGE / "LC_MESSAGES" / f"{ALT_DOMAIN}.mo"
+    missing = alt_text.translate_site(HTML_ZH, mo) if mo.exists() else ["(no alt.po)"]
+    if missing:
+        print(f"warning: {len(missing)} alt text(s) not in {ALT_DOMAIN}.po (run `make "
+              f"catalogues` and translate them), e.g. {missing[0][:100]!r}", file=sys.stderr)
     print(f"The Chinese edition is built: {HTML_ZH / 'index.html'}")
 
 
