@@ -131,3 +131,34 @@ def test_notation_table_has_no_retired_symbol():
     names = {name for cell in symbol_table() for name in symbols_of(cell)}
     assert not names & {"g_t", "n_t", "z_t\\text{(GRU)}", "o_t=Vh_t+c", "c", "\\hat g"}
     assert "z_t" in names and "o_t" in names  # once each: pre-activation, LSTM output gate
+
+
+#: Retired letters in the plain text of figure captions and alt texts set in cell metadata
+#: (they are not math, so the rules above do not see them).
+RETIRED_IN_TEXT = [
+    (r"\b[gn]_t\b", "g_t, n_t: the LSTM and GRU candidates (c̃_t, h̃_t)"),
+    (r"\bz_t\b|\bgates? z\b|\bz = \d", "z_t: the GRU update gate (u_t)"),
+    (r"\bdistance d\b|T-d\b|power d\b|\bat d = ", "d: the distance (ℓ)"),
+]
+
+
+def figure_texts() -> list[tuple[str, str, str]]:
+    """Return (page, cell id, text) for every caption and alt text in the notebooks' metadata."""
+    found = []
+    for path in sorted(BOOK.glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            mystnb = cell.get("metadata", {}).get("mystnb", {})
+            image, figure = mystnb.get("image", {}), mystnb.get("figure", {})
+            for text in (image.get("alt"), figure.get("caption")):
+                if text:
+                    found.append((path.stem, cell.get("id", ""), text))
+    return found
+
+
+@pytest.mark.parametrize(("pattern", "old"), RETIRED_IN_TEXT, ids=lambda x: x[:12])
+def test_retired_letters_stay_out_of_captions_and_alt_text(pattern, old):
+    texts = figure_texts()
+    assert len(texts) > 20
+    hits = [(page, cell, m.group(0)) for page, cell, text in texts
+            for m in re.finditer(pattern, text)]
+    assert hits == [], f"{old} in figure text: {hits[:5]}"

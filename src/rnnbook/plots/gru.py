@@ -20,7 +20,7 @@ MODEL_COLORS = {"lstm": "#2166ac", "gru": GRU_COLOR}
 def plot_update_flow(result: UpdateGateFlow) -> Figure:
     """Return a two-panel figure: gradient norms against distance (log), and the update gates.
 
-    Left: the GRU's ||dh_T/dh_k|| (all paths), the copy path ||prod diag(z_j)|| alone, and a
+    Left: the GRU's ||dh_T/dh_k|| (all paths), the copy path ||prod diag(u_j)|| alone, and a
     tanh RNN's ||dh_T/dh_k||, on a fixed log axis; values above it are marked "off the scale",
     overflow is marked, values below it leave at the bottom. Right: histogram of u_t.
     """
@@ -31,7 +31,7 @@ def plot_update_flow(result: UpdateGateFlow) -> Figure:
         [(result.gru, dict(color=GRU_COLOR, linewidth=1.8,
                            label=r"GRU $\|\partial h_T/\partial h_k\|$")),
          (result.update_path, dict(color=GRU_COLOR, linewidth=1.2, linestyle="--",
-                                   label=r"copy path $\|\prod \mathrm{diag}(z_j)\|$")),
+                                   label=r"copy path $\|\prod \mathrm{diag}(u_j)\|$")),
          (result.rnn, dict(color=RNN_COLOR, linewidth=1.8,
                            label=r"tanh RNN $\|\partial h_T/\partial h_k\|$"))],
         result.update_gates, ylim=NORM_LIMITS,
