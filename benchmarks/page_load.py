@@ -75,7 +75,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def file_sizes(path: Path) -> tuple[int, int]:
     data = path.read_bytes()
     return len(data), len(gzip.compress(data, compresslevel=6))

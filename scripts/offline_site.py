@@ -1,7 +1,7 @@
 """Copy the built site into _build/html-offline with every CDN file served from the site.
 
-The public site loads the Jupyter widget manager and KaTeX's stylesheet and fonts from jsDelivr. This
-copy vendors the same files from the pinned npm packages (package.json) under
+The public site loads the Jupyter widget manager and KaTeX's stylesheet and fonts from jsDelivr.
+This copy vendors the same files from the pinned npm packages (package.json) under
 ``_static/vendor/<package>/`` and rewrites every page to load them from there, so the book works
 with no network at all. Usage: python scripts/offline_site.py (after `make book` and `npm ci`).
 """

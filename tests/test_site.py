@@ -1,22 +1,30 @@
 """The built site in Chromium with no kernel and no internet: every page loads without
-JavaScript errors, typesets its math, gives its images alt text, has no serious accessibility
-violation, and every explorer slider moves its figure when driven from the keyboard.
+JavaScript errors, shows its math typeset at build time, gives its images alt text, has no
+serious accessibility violation, and every explorer slider moves its figure when driven from
+the keyboard; every chapter is interactive within twice the time of the text page.
 
 Each test runs twice: on the public build (its CDN scripts answered from node_modules) and on
 the offline build (network blocked)."""
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SITE
+from conftest import OFFLINE_SITE, ROOT, SITE
 
 pytestmark = pytest.mark.browser
 
 PAGE_LIMIT = 1_500_000
+#: A chapter must be interactive within this many times the text page's time (issue 19).
+INTERACTIVE_RATIO_LIMIT = 2.0
+#: What a first visit to a chapter may transfer, gzipped (issue 19).
+FIRST_VISIT_GZIP_LIMIT = 1_500_000
+LOAD_RUNS = int(os.environ.get("RNNBOOK_LOAD_RUNS", "3"))
 SCREENSHOTS = SITE.parent / "screenshots"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -32,8 +40,6 @@ def chapter_pages() -> list[Path]:
 
 def open_page(page, site_url: str, path: str) -> None:
     page.goto(f"{site_url}/{path}", wait_until="load")
-    page.evaluate("() => window.MathJax && window.MathJax.startup "
-                  "? window.MathJax.startup.promise : null")
     if page.locator("script[type='application/vnd.jupyter.widget-state+json']").count():
         page.wait_for_selector(".rnnbook-explorer img", state="attached", timeout=20_000)
 
@@ -47,12 +53,38 @@ def visible_frame(explorer) -> str:
 
 
 def check_math(page, path: str) -> None:
+    # book/_ext/build_math.py typesets every equation at build time: no page loads a math
+    # script, every .math element holds KaTeX's markup (HTML drawn, MathML for screen readers)
+    # and no TeX is left as text, in the prose or in a widget's label.
+    assert page.evaluate("() => window.MathJax === undefined && window.katex === undefined"), (
+        f"{path} loads a math script")
     unrendered = page.evaluate(
-        """() => [...document.querySelectorAll('.math, span.math, div.math')]
-                 .filter(el => !el.querySelector('mjx-container')).map(el => el.textContent)"""
+        """() => [...document.querySelectorAll('.math')]
+                 .filter(el => !el.querySelector('.katex .katex-html')
+                               || !el.querySelector('.katex .katex-mathml math'))
+                 .map(el => el.textContent)"""
     )
     assert unrendered == [], f"math left unrendered on {path}: {unrendered[:3]}"
-    assert page.locator("mjx-merror").count() == 0, f"TeX errors on {path}"
+    errors = page.evaluate(
+        "() => [...document.querySelectorAll('.katex-error')]"
+        ".map(el => el.title || el.textContent)")
+    assert errors == [], f"TeX errors on {path}: {errors[:3]}"
+    leftover = page.evaluate(
+        r"""() => {
+          const walker = document.createTreeWalker(document.querySelector('main') || document.body,
+                                                   NodeFilter.SHOW_TEXT);
+          const found = [];
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const skip = 'pre, code, script, style, .katex, .highlight';
+            if (node.parentElement.closest(skip)) continue;
+            if (/\\\(|\\\[|\\begin\{|\$[^$\s][^$]*\$/.test(node.textContent)) {
+              found.push(node.textContent.trim().slice(0, 80));
+            }
+          }
+          return found;
+        }"""
+    )
+    assert leftover == [], f"TeX left as text on {path}: {leftover[:3]}"
 
 
 def check_alt_text(page, path: str) -> None:
@@ -158,3 +190,54 @@ def test_launch_buttons_open_this_chapter(page_file):
     assert f"https://mybinder.org/v2/gh/rnnbook/rnnbook/main?urlpath=lab/tree/{notebook}" in html
     # Colab readers see the setup cell; the HTML does not.
     assert "google.colab" not in html
+
+
+@pytest.fixture(scope="module")
+def page_loads(browser):
+    """Time to interactive of the text page and every chapter on the offline site, measured
+    round-robin in one run (benchmarks/page_load.py, also used by `make benchmark`)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import page_load
+
+    if not (OFFLINE_SITE / "index.html").exists():
+        pytest.fail(f"{OFFLINE_SITE} is not built: run `make book-offline`")
+    pages = [page_load.TEXT_PAGE] + [f"book/{p.name}" for p in chapter_pages()]
+    results = page_load.measure_pages(browser, OFFLINE_SITE, pages, runs=LOAD_RUNS)
+    print("\n" + page_load.markdown_table(results))
+    return page_load, results
+
+
+def test_chapters_are_interactive_within_twice_the_text_page(page_loads):
+    page_load, results = page_loads
+    slow = {page: f"{ratio:.2f}x ({results[page].median:.0f} ms)"
+            for page, ratio in page_load.ratios(results).items()
+            if ratio > INTERACTIVE_RATIO_LIMIT}
+    assert slow == {}, (
+        f"chapters slower than {INTERACTIVE_RATIO_LIMIT}x the text page "
+        f"({results[page_load.TEXT_PAGE].median:.0f} ms): {slow}")
+
+
+def test_first_visit_to_a_chapter_fits_the_transfer_budget(page_loads):
+    _page_load, results = page_loads
+    heavy = {page: f"{loads.gzip_bytes / 1e6:.2f} MB" for page, loads in results.items()
+             if loads.gzip_bytes > FIRST_VISIT_GZIP_LIMIT}
+    assert heavy == {}, f"first visits over {FIRST_VISIT_GZIP_LIMIT / 1e6} MB gzipped: {heavy}"
+
+
+def test_pages_load_no_script_they_do_not_use():
+    # Math is typeset at build time (no MathJax, no KaTeX script); the widget manager (embed.js,
+    # no require.js) only on pages with widgets, deferred; no Font Awesome script.
+    for page_file in sorted((SITE / "book").glob("*.html")):
+        html = page_file.read_text()
+        scripts = re.findall(r"<script[^>]*\bsrc=\"([^\"]+)\"[^>]*>", html)
+        names = [Path(src.split("?")[0]).name for src in scripts]
+        for unused in ("tex-mml-chtml.js", "require.js", "embed-amd.js", "fontawesome.js",
+                       "katex.min.js"):
+            assert unused not in names, f"{page_file.name} loads {unused}"
+        has_widgets = "application/vnd.jupyter.widget-state+json" in html
+        assert ("embed.js" in names) == has_widgets, page_file.name
+        if has_widgets:
+            tag = next(t for t in re.findall(r"<script[^>]*>", html) if "embed.js" in t)
+            assert "defer" in tag, f"the widget manager blocks the text of {page_file.name}"
+        has_math = 'class="katex"' in html
+        assert ("katex.min.css" in html) == has_math, page_file.name

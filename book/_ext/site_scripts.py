@@ -5,17 +5,38 @@
 - The embedded widget state is written compactly: every ``LayoutModel`` lists all of its ~40
   CSS properties, nearly all ``null``, which is also the widget manager's default for each, so
   the nulls are left out (about 1 kB a frame), and the JSON has no spaces after separators.
+- The Jinja filter ``rnnbook_without_fontawesome_js`` (used by ``book/_templates/layout.html``)
+  removes the theme's ``<script>`` of Font Awesome (1.5 MB, 0.5 MB gzipped, and its work on
+  every change of a long page): the theme's stylesheet draws the same icons from the web fonts
+  that every page loads anyway.
 
 (The widget manager is ``embed.js``, which needs no require.js; see ``nb_ipywidgets_js`` in
 ``_config.yml``.)
 """
 
 import json
+import re
 
+from markupsafe import Markup
 from sphinx.application import Sphinx
 from sphinx.builders.html._assets import _JavaScript
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+FONTAWESOME_JS = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
+
+
+def without_fontawesome_js(html: str) -> Markup:
+    """Return ``html`` (the head's CSS block) without the Font Awesome script."""
+    result, count = FONTAWESOME_JS.subn("", str(html))
+    if count != 1:
+        raise ValueError("the theme's Font Awesome <script> was not found: update site_scripts")
+    return Markup(result)
+
+
+def _add_filter(app: Sphinx) -> None:
+    if hasattr(app.builder, "templates"):
+        app.builder.templates.environment.filters["rnnbook_without_fontawesome_js"] = (
+            without_fontawesome_js)
 
 
 def compact_widget_state(state: dict) -> dict:
@@ -59,5 +80,6 @@ def _repair_scripts(app: Sphinx, pagename, templatename, context, doctree) -> No
 
 
 def setup(app: Sphinx) -> dict:
+    app.connect("builder-inited", _add_filter)
     app.connect("html-page-context", _repair_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
