@@ -5,6 +5,10 @@
 - The embedded widget state is written compactly: every ``LayoutModel`` lists all of its ~40
   CSS properties, nearly all ``null``, which is also the widget manager's default for each, so
   the nulls are left out (about 1 kB a frame), and the JSON has no spaces after separators.
+- The widget manager (``embed.js``) renders the widgets at the window's ``load`` event, that
+  is after every font and stylesheet of the page has arrived; an inline script before it hands
+  that one listener the ``DOMContentLoaded`` event instead, so the explorers render as soon as
+  the document is parsed.
 - The Jinja filter ``rnnbook_without_fontawesome_js`` (used by ``book/_templates/layout.html``)
   removes the theme's ``<script>`` of Font Awesome (1.5 MB, 0.5 MB gzipped, and its work on
   every change of a long page): the theme's stylesheet draws the same icons from the web fonts
@@ -50,6 +54,35 @@ def compact_widget_state(state: dict) -> dict:
     return {**state, "state": models}
 
 
+# Runs before the deferred embed.js: a "load" listener that embed.js adds while it runs is
+# attached to DOMContentLoaded instead, or run next if the document is parsed already.
+EARLY_WIDGETS = """(function () {
+  var add = window.addEventListener;
+  window.addEventListener = function (type, listener, options) {
+    var script = document.currentScript;
+    if (type === "load" && script && /\\/embed\\.js(\\?|$)/.test(script.src)) {
+      window.addEventListener = add;
+      if (document.readyState === "loading") {
+        document.addEventListener("DOMContentLoaded", listener, options);
+      } else {
+        setTimeout(listener, 0);  // parsed already (deferred scripts run then)
+      }
+      return;
+    }
+    return add.call(this, type, listener, options);
+  };
+})();"""
+
+
+def _render_widgets_early(scripts: list) -> list:
+    for index, script in enumerate(scripts):
+        filename = str(getattr(script, "filename", "") or "").split("?")[0]
+        if filename.endswith("/embed.js"):
+            early = _JavaScript(None, priority=script.priority, body=EARLY_WIDGETS)
+            return [*scripts[:index], early, *scripts[index:]]
+    return scripts
+
+
 def _compact(script):
     attributes = getattr(script, "attributes", {})
     if attributes.get("type") != WIDGET_STATE or not attributes.get("body"):
@@ -76,7 +109,7 @@ def _repair_scripts(app: Sphinx, pagename, templatename, context, doctree) -> No
         if _key(script) not in seen:
             seen.add(_key(script))
             unique.append(_compact(script))
-    context["script_files"] = unique
+    context["script_files"] = _render_widgets_early(unique)
 
 
 def setup(app: Sphinx) -> dict:
