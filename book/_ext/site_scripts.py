@@ -9,6 +9,11 @@
   is after every font and stylesheet of the page has arrived; an inline script before it hands
   that one listener the ``DOMContentLoaded`` event instead, so the explorers render as soon as
   the document is parsed.
+- pydata-sphinx-theme gives every scrollable ``pre`` and cell output a tab stop; to find them
+  it reads the size of every one at DOMContentLoaded, which lays out the whole of a long chapter
+  at once (0.2-0.4 s) before the reader can use it. After the build, that first pass is moved
+  to the browser's next idle moment (within 1 s); the later passes, on changes, were already
+  deferred by the theme.
 - The Jinja filter ``rnnbook_without_fontawesome_js`` (used by ``book/_templates/layout.html``)
   removes the theme's ``<script>`` of Font Awesome (1.5 MB, 0.5 MB gzipped, and its work on
   every change of a long page): the theme's stylesheet draws the same icons from the web fonts
@@ -20,10 +25,14 @@
 
 import json
 import re
+from pathlib import Path
 
 from markupsafe import Markup
 from sphinx.application import Sphinx
 from sphinx.builders.html._assets import _JavaScript
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 FONTAWESOME_JS = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
@@ -83,6 +92,28 @@ def _render_widgets_early(scripts: list) -> list:
     return scripts
 
 
+THEME_JS = "_static/scripts/pydata-sphinx-theme.js"
+TAB_STOPS_EAGER = ('new MutationObserver(t).observe(document.getElementById("main-content"),'
+                   '{subtree:!0,childList:!0}),e()}')
+TAB_STOPS_IDLE = ('new MutationObserver(t).observe(document.getElementById("main-content"),'
+                  '{subtree:!0,childList:!0}),window.requestIdleCallback?'
+                  'requestIdleCallback(()=>e(),{timeout:1e3}):setTimeout(e,0)}')
+
+
+def _defer_theme_tab_stops(app: Sphinx, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    path = Path(app.outdir) / THEME_JS
+    script = path.read_text()
+    if TAB_STOPS_IDLE in script:
+        return
+    if script.count(TAB_STOPS_EAGER) != 1:
+        logger.warning("pydata-sphinx-theme.js changed: its tab-stop pass was not deferred "
+                       "(update book/_ext/site_scripts.py)", type="rnnbook")
+        return
+    path.write_text(script.replace(TAB_STOPS_EAGER, TAB_STOPS_IDLE))
+
+
 def _compact(script):
     attributes = getattr(script, "attributes", {})
     if attributes.get("type") != WIDGET_STATE or not attributes.get("body"):
@@ -114,5 +145,6 @@ def _repair_scripts(app: Sphinx, pagename, templatename, context, doctree) -> No
 
 def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", _add_filter)
+    app.connect("build-finished", _defer_theme_tab_stops)
     app.connect("html-page-context", _repair_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
