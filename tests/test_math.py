@@ -102,3 +102,13 @@ def test_built_pages_have_every_equation_rendered():
         assert html.count('<span class="katex">') >= maths, f"unrendered math on {page.name}"
         if maths:
             assert "katex.min.css" in html
+
+
+def test_math_in_widget_labels_is_typeset_at_build_time():
+    # Slider descriptions with $...$ (book/_static/widget-labels.js puts the markup in place).
+    markup = site_scripts.label_markup(["scale $g$ of $W$", "seed", "", r"radius $\rho(W)$ <1"])
+    assert set(markup) == {"scale $g$ of $W$", r"radius $\rho(W)$ <1"}
+    html = markup["scale $g$ of $W$"]
+    assert html.startswith("scale <span class=\"katex\">") and html.count('class="katex"') == 2
+    assert "katex-error" not in html and "$" not in html
+    assert markup[r"radius $\rho(W)$ <1"].endswith(" &lt;1")

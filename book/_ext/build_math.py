@@ -41,7 +41,8 @@ HTML_KEY = "rnnbook_katex_html"
 NODE_SCRIPT = r"""
 const katex = require(process.argv[1]);
 // The TeX source inside the MathML (<annotation>) is read by no screen reader: leave it out.
-const strip = html => html.replace(/<annotation encoding="application\/x-tex">.*?<\/annotation>/s, '');
+const strip = html => html.replace(
+  /<annotation encoding="application\/x-tex">.*?<\/annotation>/s, '');
 let input = '';
 process.stdin.on('data', chunk => { input += chunk; });
 process.stdin.on('end', () => {

@@ -14,6 +14,11 @@
   at once (0.2-0.4 s) before the reader can use it. After the build, that first pass is moved
   to the browser's next idle moment (within 1 s); the later passes, on changes, were already
   deferred by the theme.
+- Math in a widget's description (``"scale $g$ of $W$"``) is typeset at build time like the
+  page's (``build_math``): the page carries each such description's markup and
+  ``_static/widget-labels.js`` puts it in the label once the widget manager has drawn it (the
+  manager's own sanitizer would strip KaTeX's markup from an HTML description). In Jupyter,
+  the label is typeset by JupyterLab's MathJax as before.
 - The Jinja filter ``rnnbook_without_fontawesome_js`` (used by ``book/_templates/layout.html``)
   removes the theme's ``<script>`` of Font Awesome (1.5 MB, 0.5 MB gzipped, and its work on
   every change of a long page): the theme's stylesheet draws the same icons from the web fonts
@@ -35,7 +40,8 @@ from sphinx.util import logging
 logger = logging.getLogger(__name__)
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-FONTAWESOME_JS = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
+FONTAWESOME_JS = re.compile(
+    r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
 
 
 def without_fontawesome_js(html: str) -> Markup:
@@ -81,6 +87,50 @@ EARLY_WIDGETS = """(function () {
     return add.call(this, type, listener, options);
   };
 })();"""
+
+
+LABEL_MATH = re.compile(r"(\$[^$]+\$)")
+
+
+def label_markup(descriptions: list[str]) -> dict[str, str]:
+    """Return {description: HTML} for the descriptions with $...$ math, typeset by KaTeX."""
+    import html
+
+    import build_math
+
+    with_math = sorted({d for d in descriptions if LABEL_MATH.search(d or "")})
+    parts = {d: LABEL_MATH.split(d) for d in with_math}
+    formulas = sorted({part[1:-1] for split in parts.values() for part in split
+                       if LABEL_MATH.fullmatch(part)})
+    rendered = dict(zip(formulas, build_math.render([(f, False) for f in formulas]), strict=True))
+    errors = [f"{f!r}: {error}" for f, (_html, error) in rendered.items() if error]
+    if errors:
+        logger.warning("KaTeX cannot render widget labels: %s", "; ".join(errors),
+                       type="rnnbook", subtype="math")
+    return {d: "".join(rendered[p[1:-1]][0] if LABEL_MATH.fullmatch(p) else html.escape(p)
+                       for p in split)
+            for d, split in parts.items()}
+
+
+def _label_math_scripts(app: Sphinx, scripts: list, context: dict) -> list:
+    descriptions = []
+    for script in scripts:
+        attributes = getattr(script, "attributes", {})
+        if attributes.get("type") == WIDGET_STATE and attributes.get("body"):
+            state = json.loads(attributes["body"])
+            descriptions += [model.get("state", {}).get("description") or ""
+                             for model in state.get("state", {}).values()]
+    markup = label_markup(descriptions)
+    if not markup:
+        return scripts
+    import build_math
+
+    if not any("katex" in str(getattr(css, "filename", css))
+               for css in context.get("css_files", [])):
+        app.add_css_file(build_math.stylesheet_url(app.config), priority=300)
+    body = "window.rnnbookLabelMath = " + json.dumps(markup).replace("</", "<\\/") + ";"
+    return [*scripts, _JavaScript(None, priority=500, body=body),
+            _JavaScript("_static/widget-labels.js", priority=500, defer="defer")]
 
 
 def _render_widgets_early(scripts: list) -> list:
@@ -140,7 +190,8 @@ def _repair_scripts(app: Sphinx, pagename, templatename, context, doctree) -> No
         if _key(script) not in seen:
             seen.add(_key(script))
             unique.append(_compact(script))
-    context["script_files"] = _render_widgets_early(unique)
+    scripts = _label_math_scripts(app, _render_widgets_early(unique), context)
+    context["script_files"] = scripts
 
 
 def setup(app: Sphinx) -> dict:
