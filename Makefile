@@ -13,7 +13,7 @@ NODE_ASSETS := node_modules/.installed
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: book book-offline test unit notebooks site-tests lint serve outputs clean benchmark \
+.PHONY: book book-offline catalogues test unit notebooks site-tests lint serve outputs clean benchmark \
 	lock lower-bounds
 
 $(INSTALLED): pyproject.toml $(LOCK)
@@ -29,14 +29,15 @@ lock:
 	$(PYTHON) scripts/lock.py
 
 # A second venv holding the lower bounds of pyproject.toml's ranges, as a reader's existing
-# environment would: installing rnnbook must replace none of them, and the unit tests must pass.
+# environment would: installing rnnbook (with the book and test tools the unit tests import)
+# must replace none of them, and the unit tests must pass.
 LOCKED_NAMES := '^(torch|numpy|matplotlib|ipywidgets)=='
 lower-bounds:
 	rm -rf $(LOWER) && $(PYTHON) -m venv $(LOWER)
 	$(PYTHON) scripts/lock.py --lower-bounds > $(LOWER)/lower-bounds.txt
 	$(LOWER)/bin/python -m pip install --quiet -r $(LOWER)/lower-bounds.txt
 	$(LOWER)/bin/python -m pip freeze | grep -E $(LOCKED_NAMES) > $(LOWER)/before.txt
-	$(LOWER)/bin/python -m pip install --quiet -e ".[test]"
+	$(LOWER)/bin/python -m pip install --quiet -e ".[book,test]"
 	$(LOWER)/bin/python -m pip freeze | grep -E $(LOCKED_NAMES) > $(LOWER)/after.txt
 	diff $(LOWER)/before.txt $(LOWER)/after.txt
 	$(LOWER)/bin/python -m pytest -m "not browser and not slow" -p no:cacheprovider -n 2
@@ -48,6 +49,13 @@ $(NODE_ASSETS): package.json package-lock.json
 
 book: $(INSTALLED)
 	$(BIN)/python scripts/build_book.py
+	$(BIN)/python scripts/build_zh.py
+
+# After the English prose changed: refresh locale/zh_CN/LC_MESSAGES/*/*.po from the sources
+# (new paragraphs untranslated, changed ones fuzzy); then translate them (README, "Chinese").
+catalogues: $(INSTALLED)
+	$(BIN)/python scripts/build_book.py
+	$(BIN)/python scripts/build_zh.py --catalogues
 
 # A copy of the site that loads require.js, the widget manager and MathJax from itself.
 book-offline: book $(NODE_ASSETS)
@@ -60,7 +68,7 @@ test: $(INSTALLED) $(NODE_ASSETS) lint unit notebooks book book-offline site-tes
 SHELL_SCRIPTS := .ci/run $(shell git ls-files '*.sh' 2>/dev/null)
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff check src tests scripts benchmarks book/_ext
 	$(BIN)/shellcheck $(SHELL_SCRIPTS)
 
 unit: $(INSTALLED)
@@ -71,7 +79,7 @@ notebooks: $(INSTALLED)
 		--nbval-current-env -p no:cacheprovider -n 2 --dist loadfile
 
 site-tests: $(INSTALLED) $(NODE_ASSETS)
-	$(BIN)/python -m pytest -m "browser or slow" -p no:cacheprovider
+	$(BIN)/python -m pytest -m "browser or slow" -p no:cacheprovider -n 2
 
 serve:
 	@echo "Serving _build/html on http://127.0.0.1:8000 (Ctrl-C to stop)"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import importlib.util
 import os
 import re
 import shutil
@@ -99,10 +100,18 @@ def notebook_times(runs: int) -> dict[str, list[float]]:
     return times
 
 
-def page_weights() -> dict[str, tuple[int, int]]:
-    """Return {page: (bytes, explorer frames)} for the chapter pages."""
-    return {page.name: (page.stat().st_size, len(re.findall(r"rnnbook-frame", page.read_text())))
-            for page in sorted((SITE / "book").glob("*.html"))}
+def page_weights() -> dict[str, tuple[int, int, int]]:
+    """Return {page: (bytes, explorer frames, main-path words)} for the book's pages."""
+    spec = importlib.util.spec_from_file_location("main_path_words",
+                                                  ROOT / "scripts" / "main_path_words.py")
+    words = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(words)
+    weights = {}
+    for page in sorted((SITE / "book").glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        weights[page.name] = (page.stat().st_size, len(re.findall(r"rnnbook-frame", text)),
+                              words.main_path_words(text))
+    return weights
 
 
 def slider_latencies(presses: int) -> dict[str, list[tuple[float, float]]]:
@@ -212,13 +221,13 @@ def main() -> None:
         print(f"\n### Time to interactive, first visit, offline site ({args.runs} loads a page, "
               "round-robin; median)\n")
         print(page_load_table(args.runs) + "\n")
-        print("\n| page | size MB | explorer frames | slider: key to new frame, median ms | "
-              "to next paint, median ms |\n|---|---|---|---|---|")
-        for name, (size, frames) in page_weights().items():
+        print("\n| page | size MB | explorer frames | main-path words | slider: key to new "
+              "frame, median ms | to next paint, median ms |\n|---|---|---|---|---|---|")
+        for name, (size, frames, words) in page_weights().items():
             samples = latencies.get(name, [])
             dom = milliseconds(median([s[0] for s in samples]))
             paint = milliseconds(median([s[1] for s in samples]))
-            print(f"| {name} | {size / 1e6:.2f} | {frames} | {dom} | {paint} |")
+            print(f"| {name} | {size / 1e6:.2f} | {frames} | {words} | {dom} | {paint} |")
 
     if "bptt" in args.parts:
         print("\n### BPTT decomposition against torch autograd (T = 1000 and 4000, n = 64)\n")

@@ -75,11 +75,14 @@ def execute_uncached(notebooks: list[Path], cache: Path = CACHE, timeout: int = 
 
 
 def main(argv: list[str]) -> int:
+    fresh = []
     if invalidate_stale_cache():
         print("rnnbook's source changed since the last build: notebooks will be re-executed.")
+        # Sphinx re-reads only pages whose source changed; new outputs need every page re-read.
+        fresh = ["--all"]
     execute_uncached(toc_notebooks())
     command = [sys.executable, "-m", "jupyter_book", "build", str(ROOT), "-W", "-n",
-               "--keep-going", *argv]
+               "--keep-going", *fresh, *argv]
     # jupyter-book 1.x has no `python -m jupyter_book`; call its console script beside python.
     command[:3] = [str(Path(sys.executable).with_name("jupyter-book"))]
     result = subprocess.run(command, cwd=ROOT)

@@ -31,3 +31,11 @@ def test_every_citation_has_an_entry():
     entries = set(re.findall(r"^@\w+\{([^,\s]+),", (BOOK / "references.bib").read_text(), re.M))
     missing = cited_keys() - entries
     assert not missing, f"cited but missing from references.bib: {sorted(missing)}"
+
+
+def test_bibliography_parses_as_the_build_reads_it():
+    # sphinxcontrib-bibtex reads the file with pybtex: a missing brace stops the build.
+    from pybtex.database import parse_file
+
+    keys = set(re.findall(r"^@\w+\{([^,\s]+),", (BOOK / "references.bib").read_text(), re.M))
+    assert set(parse_file(BOOK / "references.bib").entries) == keys

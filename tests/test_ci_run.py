@@ -18,7 +18,10 @@ echo "{name} DEBIAN_FRONTEND=${{DEBIAN_FRONTEND:-}} $*" >> "$CALLS"
 
 
 def run_ci(tmp_path: Path, *, uid: int, chromium: bool, make_status: int = 0):
-    """Run .ci/run with stand-ins; return (exit status, the stand-ins' calls in order)."""
+    """Run .ci/run with stand-ins; return (exit status, the stand-ins' calls in order).
+
+    ``chromium`` puts stand-ins for every Debian package the script looks for on the PATH
+    (chromium, gettext's msgfmt, and fc-list answering with a CJK font)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     stubs = {
@@ -28,7 +31,7 @@ def run_ci(tmp_path: Path, *, uid: int, chromium: bool, make_status: int = 0):
         "sudo": 'exec "$@"',
     }
     if chromium:
-        stubs["chromium"] = "exit 0"
+        stubs |= {"chromium": "exit 0", "msgfmt": "exit 0", "fc-list": "echo Noto Sans CJK SC"}
     for name, tail in stubs.items():
         stub = bin_dir / name
         stub.write_text(STUB.format(name=name, tail=tail))
@@ -42,29 +45,20 @@ def run_ci(tmp_path: Path, *, uid: int, chromium: bool, make_status: int = 0):
         capture_output=True, text=True, timeout=60,
     )
     lines = calls.read_text().splitlines() if calls.exists() else []
-    return result.returncode, [line for line in lines if not line.startswith("id ")]
+    return result.returncode, [line for line in lines if not line.startswith(("id ", "fc-list "))]
 
 
-def test_as_root_without_chromium_installs_it_then_runs_make_test(tmp_path):
-    status, calls = run_ci(tmp_path, uid=0, chromium=False)
+@pytest.mark.parametrize("uid", [0, 1000], ids=["root", "sudo"])
+def test_without_the_packages_installs_them_then_runs_make_test(tmp_path, uid):
+    status, calls = run_ci(tmp_path, uid=uid, chromium=False)
     assert status == 0
-    assert calls == [
-        "apt-get DEBIAN_FRONTEND=noninteractive update -q",
-        "apt-get DEBIAN_FRONTEND=noninteractive install -y -q chromium",
-        "make DEBIAN_FRONTEND= test",
-    ]
-
-
-def test_as_a_user_without_chromium_installs_it_through_sudo(tmp_path):
-    status, calls = run_ci(tmp_path, uid=1000, chromium=False)
-    assert status == 0
-    assert calls == [
-        "sudo DEBIAN_FRONTEND= env DEBIAN_FRONTEND=noninteractive apt-get update -q",
-        "apt-get DEBIAN_FRONTEND=noninteractive update -q",
-        "sudo DEBIAN_FRONTEND= env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium",
-        "apt-get DEBIAN_FRONTEND=noninteractive install -y -q chromium",
-        "make DEBIAN_FRONTEND= test",
-    ]
+    expected = []
+    for arguments in ("update -q", "install -y -q chromium gettext fonts-noto-cjk"):
+        if uid:  # through sudo, which resets the environment: env sets the variable after it
+            expected.append("sudo DEBIAN_FRONTEND= env DEBIAN_FRONTEND=noninteractive "
+                            f"apt-get {arguments}")
+        expected.append(f"apt-get DEBIAN_FRONTEND=noninteractive {arguments}")
+    assert calls == [*expected, "make DEBIAN_FRONTEND= test"]
 
 
 def test_with_chromium_present_installs_nothing(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from torch_reference import TORCH_ACTIVATIONS, random_problem
+from torch_reference import ACTIVATIONS, TOL, TORCH_ACTIVATIONS, random_problem
 
 from rnnbook.bptt import bptt, relative_error
 from rnnbook.decomposition import (
@@ -19,9 +19,6 @@ from rnnbook.decomposition import (
     term_norms_by_distance,
     untied_layer_grad_norms,
 )
-
-ACTIVATIONS = ("tanh", "sigmoid", "relu", "identity")
-TOL = 1e-10
 
 
 def make_problem(T, B, activation, loss, seed, d=2, n=5, m=3):
@@ -171,11 +168,11 @@ def test_effective_horizon():
         (lambda: far_norm_share(np.zeros((0, 2))), ValueError, "non-empty"),
         (lambda: effective_horizon([1.0], eps=0.0), ValueError, "eps"),
         (lambda: effective_horizon([1.0], eps=2.0), ValueError, "eps"),
-        (lambda: term_norms_by_distance(-0.5, 10), ValueError, "spectral_radius"),
-        (lambda: term_norms_by_distance(float("nan"), 10), ValueError, "spectral_radius"),
-        (lambda: term_norms_by_distance("1", 10), TypeError, "spectral_radius"),
+        (lambda: term_norms_by_distance(-0.5, 10), ValueError, "rho"),
+        (lambda: term_norms_by_distance(float("nan"), 10), ValueError, "rho"),
+        (lambda: term_norms_by_distance("1", 10), TypeError, "rho"),
         (lambda: term_norms_by_distance(0.9, 0), ValueError, "T must be"),
-        (lambda: term_norms_by_distance(0.9, 10, n=2.5), ValueError, "n must be"),
+        (lambda: term_norms_by_distance(0.9, 10, n=2.5), TypeError, "n must be an integer"),
         (lambda: term_norms_by_distance(0.9, 10, seed=0.5), TypeError, "seed"),
         (lambda: term_norms_by_distance(0.9, 10, "softplus"), ValueError, "unknown activation"),
         (lambda: mlp_vs_rnn(0.9, 0), ValueError, "T must be"),
@@ -196,7 +193,7 @@ def test_linear_rnn_terms_decay_geometrically_at_rate_rho(seed, rho):
     fit = slice(5, 55)
     slope = np.polyfit(profile.distance[fit], np.log(profile.norms[fit]), 1)[0]
     assert np.exp(slope) == pytest.approx(rho, rel=0.06)
-    assert profile.spectral_radius == rho
+    assert profile.rho == rho
 
 
 def test_profile_fields_are_consistent():
@@ -209,7 +206,7 @@ def test_profile_fields_are_consistent():
     np.testing.assert_allclose(profile.norms, result.W_term_norms[::-1], rtol=1e-12)
     assert profile.max_term_norm == pytest.approx(profile.norms.max())
     assert profile.horizon == effective_horizon(profile.norms, 1e-2)
-    assert (profile.activation, profile.eps, profile.spectral_radius) == ("tanh", 1e-2, 0.9)
+    assert (profile.activation, profile.eps, profile.rho) == ("tanh", 1e-2, 0.9)
 
 
 def test_exploding_profile_does_not_crash():

@@ -40,8 +40,12 @@ def test_one_parameter_frames_follow_the_slider_by_jslink():
 
 
 def test_two_parameters_nest_stacks_with_one_link_per_inner_stack():
+    def describe(result):
+        x, y = result
+        return f"starts at {y[0]:.1f}"
+
     box = explorer(compute, plot, {"scale": [1.0, 2.0], "kind": ["sin", "cos", "sin2"]},
-                   alt=lambda params, result: f"{params['kind']} at {params['scale']}",
+                   alt=describe,
                    labels={"scale": "amplitude"})
     outer_slider, inner_slider, outer = box.children
     assert outer_slider.description == "amplitude"
@@ -50,7 +54,7 @@ def test_two_parameters_nest_stacks_with_one_link_per_inner_stack():
     assert sum(link.source == (inner_slider, "index") for link in box.links) == 2
     assert sum(link.source == (outer_slider, "index") for link in box.links) == 1
     assert all(link.target[1] == "selected_index" for link in box.links)
-    assert 'alt="cos at 2.0"' in outer.children[1].children[1].value
+    assert 'alt="starts at 2.0"' in outer.children[1].children[1].value  # 2 cos(0)
 
 
 def test_frames_are_small_palette_pngs():
@@ -96,7 +100,7 @@ def test_page_budget_is_enforced():
 
 def test_alt_text_and_start_value_are_checked():
     with pytest.raises(ValueError, match="alt text .* is empty"):
-        render_frames(compute, plot, {"scale": [1.0]}, alt=lambda p, r: " ")
+        render_frames(compute, plot, {"scale": [1.0]}, alt=lambda result: " ")
     with pytest.raises(ValueError, match="start value 3 is not in grid 'scale'"):
         explorer(compute, plot, {"scale": [1.0]}, alt="x", start={"scale": 3})
 

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from torch_reference import GATED_SIZES, GATED_TOL, gated_inputs, torch_gate_blocks
 
-from rnnbook.gates import gate_path_products, span_products, spectral_norms
+from rnnbook.gates import gate_path_products, spectral_norms
 from rnnbook.gru import (
     GRUParams,
     gru_cell,
@@ -15,44 +16,34 @@ from rnnbook.gru import (
     gru_spans,
     gru_to_torch,
 )
+from rnnbook.jacobian import span_norms, span_products
 from rnnbook.lstm import LSTMParams, lstm_count_params
-
-TOL = 1e-12
-SIZES = [(1, 1, 1, 1), (3, 5, 4, 20), (7, 16, 2, 50), (2, 32, 8, 12)]  # d, n, B, T
-
-
-def random_inputs(d, n, B, T, seed):
-    rng = np.random.default_rng(seed + 200)
-    return rng.normal(size=(T, B, d)), rng.normal(size=(B, n))
 
 
 def torch_gates(module: torch.nn.GRUCell, x, h):
     """torch's r, z, n from its own weights, split in torch's chunk order."""
-    gi = torch.nn.functional.linear(x, module.weight_ih, module.bias_ih)
-    gh = torch.nn.functional.linear(h, module.weight_hh, module.bias_hh)
-    i_r, i_z, i_n = gi.chunk(3, dim=-1)
-    h_r, h_z, h_n = gh.chunk(3, dim=-1)
+    (i_r, i_z, i_n), (h_r, h_z, h_n) = torch_gate_blocks(module, x, h, 3)
     r = torch.sigmoid(i_r + h_r)
     z = torch.sigmoid(i_z + h_z)
     return r, z, torch.tanh(i_n + r * h_n)
 
 
-@pytest.mark.parametrize("d, n, B, T", SIZES)
+@pytest.mark.parametrize("d, n, B, T", GATED_SIZES)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_forward_equals_torch_gru(d, n, B, T, seed):
-    params = GRUParams.random(d, n, update_bias=0.5, recurrent_scale=1.5, seed=seed)
-    x, h0 = random_inputs(d, n, B, T, seed)
+    params = GRUParams.random(d, n, update_bias=0.5, g=1.5, seed=seed)
+    x, h0 = gated_inputs(d, n, B, T, seed + 200)
     traj = gru_forward(params, x, h0)
     out, h_T = gru_to_torch(params)(torch.from_numpy(x), torch.from_numpy(h0)[None])
-    assert np.max(np.abs(traj.h - out.detach().numpy())) <= TOL
-    assert np.max(np.abs(traj.h[-1] - h_T[0].detach().numpy())) <= TOL
+    assert np.max(np.abs(traj.h - out.detach().numpy())) <= GATED_TOL
+    assert np.max(np.abs(traj.h[-1] - h_T[0].detach().numpy())) <= GATED_TOL
 
 
-@pytest.mark.parametrize("d, n, B, T", SIZES[:3])
+@pytest.mark.parametrize("d, n, B, T", GATED_SIZES[:3])
 def test_gates_follow_torch_convention(d, n, B, T):
     """r, z, n in torch's order, and h_t = (1 - z) n + z h_{t-1}: z multiplies the old state."""
     params = GRUParams.random(d, n, seed=3)
-    x, h0 = random_inputs(d, n, B, T, 3)
+    x, h0 = gated_inputs(d, n, B, T, 203)
     traj = gru_forward(params, x, h0)
     cell = gru_to_torch(params, cell=True)
     h = torch.from_numpy(h0)
@@ -60,11 +51,11 @@ def test_gates_follow_torch_convention(d, n, B, T):
         xt = torch.from_numpy(x[t])
         r, z, cand = torch_gates(cell, xt, h)
         for name, value in zip("rzn", (r, z, cand), strict=True):
-            assert np.max(np.abs(getattr(traj, name)[t] - value.detach().numpy())) <= TOL
+            assert np.max(np.abs(getattr(traj, name)[t] - value.detach().numpy())) <= GATED_TOL
         h_next = cell(xt, h)
-        assert torch.max(torch.abs(h_next - ((1 - z) * cand + z * h))) <= TOL
+        assert torch.max(torch.abs(h_next - ((1 - z) * cand + z * h))) <= GATED_TOL
         h = h_next
-        assert np.max(np.abs(traj.h[t] - h.detach().numpy())) <= TOL
+        assert np.max(np.abs(traj.h[t] - h.detach().numpy())) <= GATED_TOL
 
 
 def test_reset_is_applied_after_the_matrix_product():
@@ -89,11 +80,11 @@ def test_torch_default_init_round_trip():
     np.testing.assert_array_equal(params.b_hn, module.bias_hh_l0.detach().numpy()[12:])
     x = np.random.default_rng(0).normal(size=(15, 2, 3))
     out, _ = module(torch.from_numpy(x))
-    assert np.max(np.abs(gru_forward(params, x).h - out.detach().numpy())) <= TOL
+    assert np.max(np.abs(gru_forward(params, x).h - out.detach().numpy())) <= GATED_TOL
     cell = torch.nn.GRUCell(3, 6, dtype=torch.float64)
     h = cell(torch.from_numpy(x[0]))
     ours = gru_cell(gru_from_torch(cell), x[0], np.zeros((2, 6)))
-    assert np.max(np.abs(ours - h.detach().numpy())) <= TOL
+    assert np.max(np.abs(ours - h.detach().numpy())) <= GATED_TOL
 
 
 @pytest.mark.parametrize("d, n", [(1, 1), (4, 3), (10, 20)])
@@ -103,7 +94,7 @@ def test_cell_single_and_batch(d, n):
     x, h = rng.normal(size=(4, d)), rng.normal(size=(4, n))
     h_t = gru_to_torch(params, cell=True)(torch.from_numpy(x), torch.from_numpy(h))
     ours = gru_cell(params, x, h)
-    assert np.max(np.abs(ours - h_t.detach().numpy())) <= TOL
+    assert np.max(np.abs(ours - h_t.detach().numpy())) <= GATED_TOL
     single = gru_cell(params, x[2], h[2])
     assert single.shape == (n,)
     np.testing.assert_allclose(single, ours[2], rtol=0, atol=1e-15)
@@ -126,8 +117,8 @@ def test_param_count_matches_torch(d, n):
 
 
 def small_case(seed, n=4, d=3, B=2, T=6, **kwargs):
-    params = GRUParams.random(d, n, recurrent_scale=2.0, seed=seed, **kwargs)
-    x, h0 = random_inputs(d, n, B, T, seed)
+    params = GRUParams.random(d, n, g=2.0, seed=seed, **kwargs)
+    x, h0 = gated_inputs(d, n, B, T, seed + 200)
     return params, x, gru_forward(params, x, h0)
 
 
@@ -143,13 +134,13 @@ def test_jacobian_equals_autograd(seed):
             x_t = torch.from_numpy(x[t, b])
             h_prev = torch.from_numpy(traj.h_prev[t, b])
             total = torch.autograd.functional.jacobian(lambda h, x_t=x_t: cell(x_t, h), h_prev)
-            assert np.max(np.abs(jac.total[t, b] - total.numpy())) <= TOL
+            assert np.max(np.abs(jac.total[t, b] - total.numpy())) <= GATED_TOL
             # the update path: h_t = (1 - z) n + z h with z and n held fixed
             r, z, cand = (g.detach() for g in torch_gates(cell, x_t, h_prev))
             direct = torch.autograd.functional.jacobian(
                 lambda h, z=z, cand=cand: (1 - z) * cand + z * h, h_prev)
-            assert np.max(np.abs(np.diag(jac.update[t, b]) - direct.numpy())) <= TOL
-            assert np.max(np.abs(jac.rest[t, b] - (total - direct).numpy())) <= TOL
+            assert np.max(np.abs(np.diag(jac.update[t, b]) - direct.numpy())) <= GATED_TOL
+            assert np.max(np.abs(jac.rest[t, b] - (total - direct).numpy())) <= GATED_TOL
 
 
 def test_jacobian_is_update_gate_without_recurrence():
@@ -178,7 +169,7 @@ def test_spans_equal_autograd_for_every_k(seed):
                 return h
 
             expected = torch.autograd.functional.jacobian(h_T, torch.from_numpy(h_all[k, b]))
-            assert np.max(np.abs(spans.products[k, b] - expected.numpy())) <= TOL
+            assert np.max(np.abs(spans.products[k, b] - expected.numpy())) <= GATED_TOL
             assert spans.norms[k, b] == pytest.approx(np.linalg.norm(expected.numpy(), 2),
                                                       rel=1e-10)
     np.testing.assert_allclose(spans.gate_path[0], np.prod(traj.z, axis=0), rtol=1e-14)
@@ -202,16 +193,25 @@ def test_update_bias_keeps_the_gradient():
 def test_span_products_and_norms():
     rng = np.random.default_rng(0)
     J = rng.normal(size=(5, 2, 3, 3))
-    P = span_products(J)
-    np.testing.assert_array_equal(P[5], np.broadcast_to(np.eye(3), (2, 3, 3)))
-    np.testing.assert_allclose(P[1, 1], J[4, 1] @ J[3, 1] @ J[2, 1] @ J[1, 1], rtol=1e-13)
-    np.testing.assert_allclose(spectral_norms(P)[2, 0], np.linalg.svd(P[2, 0])[1][0], rtol=1e-13)
-    huge = span_products(np.full((400, 1, 2, 2), 1e3))
-    assert np.isinf(spectral_norms(huge)[0, 0])
+    P = span_products(J)  # indexed by distance d = T - k, with a batch axis
+    np.testing.assert_array_equal(P[0], np.broadcast_to(np.eye(3), (2, 3, 3)))
+    np.testing.assert_allclose(P[4, 1], J[4, 1] @ J[3, 1] @ J[2, 1] @ J[1, 1], rtol=1e-13)
+    for b in range(2):
+        np.testing.assert_array_equal(P[:, b], span_products(J[:, b]))
+    np.testing.assert_allclose(spectral_norms(P)[3, 0], np.linalg.svd(P[3, 0])[1][0], rtol=1e-13)
+    np.testing.assert_allclose(span_norms(J), spectral_norms(P), rtol=1e-12)
+    Q, exponents = span_products(J, rescaled=True)
+    assert Q.shape == P.shape and exponents.shape == (6, 2)
+    np.testing.assert_array_equal(np.ldexp(Q, exponents[..., None, None]), P)
+    huge = np.full((400, 1, 2, 2), 1e3)  # ||P_d|| = 2000^d
+    assert np.isinf(spectral_norms(span_products(huge))[-1, 0])
+    norms = span_norms(huge)[:, 0]
+    np.testing.assert_allclose(norms[50], 2000.0 ** 50, rtol=1e-12)
+    assert np.isinf(norms[-1]) and np.all(np.isfinite(span_products(huge, rescaled=True)[0]))
     np.testing.assert_array_equal(gate_path_products(np.full((3, 1, 2), 0.5))[:, 0, 0],
                                   [0.125, 0.25, 0.5, 1.0])
     with pytest.raises(ValueError, match=r"\(T, B, n, n\)"):
-        span_products(np.ones((3, 2, 2)))
+        span_products(np.ones((3, 2)))
     with pytest.raises(ValueError, match=r"\(T, B, n\)"):
         gate_path_products(np.ones((3, 2)))
 

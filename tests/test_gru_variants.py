@@ -30,7 +30,7 @@ def reset_before_in_torch(params, x, h, z_keeps_old):
 @pytest.mark.parametrize("d, n, B", SIZES)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_torch_convention_is_torch_gru_cell(d, n, B, seed):
-    params = GRUParams.random(d, n, recurrent_scale=1.3, seed=seed)
+    params = GRUParams.random(d, n, g=1.3, seed=seed)
     x, h = inputs(d, n, B, seed)
     with torch.no_grad():
         expected = gru_to_torch(params, cell=True)(torch.from_numpy(x), torch.from_numpy(h))
@@ -41,7 +41,7 @@ def test_torch_convention_is_torch_gru_cell(d, n, B, seed):
 @pytest.mark.parametrize("d, n, B", SIZES)
 @pytest.mark.parametrize("convention", ["cho", "chung"])
 def test_reset_before_conventions_equal_their_torch_transcription(d, n, B, convention):
-    params = GRUParams.random(d, n, recurrent_scale=1.3, seed=n)
+    params = GRUParams.random(d, n, g=1.3, seed=n)
     x, h = inputs(d, n, B, n)
     expected = reset_before_in_torch(params, x, h, z_keeps_old=convention == "cho")
     assert np.max(np.abs(gru_step(params, x, h, convention) - expected)) <= 1e-12
@@ -59,7 +59,7 @@ def test_chung_with_flipped_update_gate_is_cho(d, n, B):
 
 @pytest.mark.parametrize("d, n, B", SIZES[1:])
 def test_reset_position_matters_in_general(d, n, B):
-    params = GRUParams.random(d, n, recurrent_scale=1.5, seed=2)
+    params = GRUParams.random(d, n, g=1.5, seed=2)
     x, h = inputs(d, n, B, 2)
     assert np.max(np.abs(gru_step(params, x, h, "torch") - gru_step(params, x, h, "cho"))) > 1e-3
 

@@ -189,7 +189,7 @@ def test_relu_with_mixing_w_loses_the_gradient_but_identity_does_not():
      ({"warmup": -1}, ValueError, "warmup must be >= 0"),
      ({"steps": 2.5}, TypeError, "steps must be an integer"),
      ({"input_scale": 0.0}, ValueError, "input_scale"),
-     ({"scale": np.nan}, ValueError, "gain must be finite"),
+     ({"scale": np.nan}, ValueError, "scale must be finite"),
      ({"n": 0}, ValueError, "n must be >= 1")],
 )
 def test_initial_gradient_rejects_bad_input(kwargs, error, match):

@@ -55,7 +55,7 @@ ACTIVATIONS = ["tanh", "sigmoid", "relu", "identity"]
 
 
 def setup(activation: str, n: int, seed: int, T: int = 7, B: int = 3, scale: float = 1.3):
-    params = RNNParams.random(3, n, 2, activation=activation, recurrent_scale=scale, seed=seed)
+    params = RNNParams.random(3, n, 2, activation=activation, g=scale, seed=seed)
     rng = np.random.default_rng(seed + 100)
     x = rng.normal(size=(T, B, 3))
     h0 = rng.normal(scale=0.5, size=(B, n))
@@ -231,7 +231,7 @@ def test_pascanu_bound_holds_on_many_random_instances(activation, scale):
     for seed in range(12):
         rng = np.random.default_rng(1000 + seed)
         n = int(rng.integers(2, 12))
-        params = RNNParams.random(2, n, 1, activation=activation, recurrent_scale=scale,
+        params = RNNParams.random(2, n, 1, activation=activation, g=scale,
                                   seed=seed)
         x = rng.normal(scale=float(rng.choice([0.1, 1.0, 5.0])), size=(25, 2))
         result = products_and_bounds(params, forward(params, x))
@@ -286,7 +286,12 @@ def test_span_norms_overflow_to_inf_and_stay_exact_before():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         products = span_products(J)
-    assert not np.isfinite(products[-1]).any()  # plain products overflow, as documented
+    # beyond float64 the products are +inf on the diagonal and exactly 0 off it (never NaN)
+    assert not np.isnan(products).any()
+    np.testing.assert_array_equal(np.diagonal(products[-1]), np.inf)
+    assert np.count_nonzero(products[-1]) == 4
+    np.testing.assert_allclose(products[:309], np.array([10.0 ** d * np.eye(4)
+                                                          for d in range(309)]), rtol=1e-13)
 
 
 def test_span_norms_zero_and_nan():
@@ -302,16 +307,19 @@ def test_span_norms_zero_and_nan():
 
 
 @pytest.mark.parametrize("activation", ["identity", "tanh", "relu"])
-def test_overflowed_forward_pass_gives_nan_slopes_not_zero(activation):
+def test_overflowed_forward_pass_gives_signed_inf_not_nan(activation):
     W = 40.0 * np.random.default_rng(0).normal(size=(4, 4))
     params = RNNParams.random(1, 4, 1, activation="identity", seed=0).replace(W=W)
-    trajectory = forward(params, np.ones((400, 1)))  # overflows: inf - inf = NaN
-    assert np.isnan(trajectory.z).any()
+    trajectory = forward(params, np.ones((400, 1)))  # overflows, carried as +-inf
+    assert not np.isnan(trajectory.z).any() and np.isinf(trajectory.z[-1]).all()
+    first = trajectory.overflow_step
+    assert first is not None and np.isfinite(trajectory.z[:first - 1]).all()
+    assert not np.isfinite(trajectory.z[first - 1]).all()
     params = params.replace(activation=activation)
     s = slopes(params, trajectory)
-    assert np.array_equal(np.isnan(s), np.isnan(trajectory.z[:, 0]))
+    assert not np.isnan(s).any()
     norms = span_norms(step_jacobians(params, trajectory))
-    assert np.isnan(norms[-1]) and norms[0] == 1.0
+    assert not np.isnan(norms).any() and norms[0] == 1.0
 
 
 def test_saturation_example_vanishes_with_rho_above_one():
@@ -328,14 +336,14 @@ def test_saturation_example_vanishes_with_rho_above_one():
 
 
 def test_saturation_with_a_smaller_bias_still_vanishes_and_without_bias_does_not_as_fast():
-    moderate = saturation_example(bias=4.0, steps=40)
+    moderate = saturation_example(bias=4.0, T=40)
     assert moderate.norms[-1] < 1e-20 and moderate.rho > 1
-    unbiased = saturation_example(bias=0.0, steps=40)
+    unbiased = saturation_example(bias=0.0, T=40)
     assert unbiased.norms[-1] > 1e6 * moderate.norms[-1]
 
 
 def test_eigen_and_products_fields():
-    result = eigen_and_products(1.5, "tanh", n_hidden=12, steps=30)
+    result = eigen_and_products(1.5, "tanh", n=12, T=30)
     assert isinstance(result, EigenProducts)
     assert result.eigenvalues.shape == (12,) and result.eigenvalues.dtype == complex
     assert result.rho == pytest.approx(np.abs(result.eigenvalues).max(), rel=1e-12)
@@ -343,14 +351,14 @@ def test_eigen_and_products_fields():
     assert result.d.shape == result.norms.shape == result.bound.shape == (31,)
     assert np.all(result.norms <= result.bound * (1 + 1e-10))
     np.testing.assert_allclose(result.bound, result.sigma_max ** np.arange(31), rtol=1e-12)
-    linear = eigen_and_products(1.5, "identity", n_hidden=12, steps=30)
+    linear = eigen_and_products(1.5, "identity", n=12, T=30)
     np.testing.assert_allclose(linear.norms, linear.linear, rtol=1e-11)
     np.testing.assert_allclose(linear.eigenvalues, result.eigenvalues)  # same seed, same W
 
 
 @pytest.mark.parametrize("weight,slope", [(1.5, 0.1), (1.2, 0.3), (0.8, 0.05)])
 def test_alternating_saturation_follows_its_targets_and_matches_torch(weight, slope):
-    result = alternating_saturation(weight, slope, steps=12)
+    result = alternating_saturation(weight, slope, T=12)
     assert isinstance(result, AlternatingSaturation)
     rnn, _ = to_torch(result.params)
     x = torch.from_numpy(result.x)
@@ -381,7 +389,7 @@ def test_alternating_saturation_follows_its_targets_and_matches_torch(weight, sl
 
 
 def test_alternating_saturation_explodes_although_every_step_radius_is_below_one():
-    result = alternating_saturation(1.5, 0.1, steps=40)
+    result = alternating_saturation(1.5, 0.1, T=40)
     assert result.step_radii.max() < 0.5
     assert spectral_radius(result.params.W) == pytest.approx(1.5)
     assert result.norms[-1] == pytest.approx(1.5**40, rel=1e-9)
@@ -389,19 +397,19 @@ def test_alternating_saturation_explodes_although_every_step_radius_is_below_one
         alternating_saturation(1.5, 1.5)
     with pytest.raises(ValueError, match="weight"):
         alternating_saturation(0.0, 0.1)
-    with pytest.raises(ValueError, match="steps"):
-        alternating_saturation(1.5, 0.1, steps=1)
+    with pytest.raises(ValueError, match="T must"):
+        alternating_saturation(1.5, 0.1, T=1)
 
 
 def test_bound_survey_agrees_with_direct_products_and_the_bound_holds():
     survey = bound_survey(("tanh", "sigmoid", "identity"), (0.5, 3.0), (3, 7), seeds=2,
-                          steps=20)
+                          T=20)
     assert isinstance(survey, BoundSurvey)
-    assert survey.eta.shape == (24,) and survey.steps == 20
+    assert survey.eta.shape == (24,) and survey.T == 20
     for i in (0, 5, 13, 23):
-        n, g, s = int(survey.n_hidden[i]), float(survey.scale[i]), i % 2
+        n, g, s = int(survey.n[i]), float(survey.g[i]), i % 2
         params = RNNParams.random(2, n, 1, activation=str(survey.activation[i]),
-                                  recurrent_scale=g, seed=s)
+                                  g=g, seed=s)
         x = np.random.default_rng(1000 + s).normal(size=(20, 2))
         direct = products_and_bounds(params, forward(params, x))
         assert survey.eta[i] == pytest.approx(direct.gamma * direct.sigma_max, rel=1e-12)
@@ -421,8 +429,8 @@ def test_bound_survey_rejects_bad_arguments():
     with pytest.raises(TypeError, match="activations"):
         bound_survey("tanh")
     with pytest.raises(ValueError, match="unknown activation"):
-        bound_survey(("softplus",), (1.0,), (2,), seeds=1, steps=2)
-    with pytest.raises(ValueError, match="scale"):
+        bound_survey(("softplus",), (1.0,), (2,), seeds=1, T=2)
+    with pytest.raises(ValueError, match="^g must"):
         bound_survey(("tanh",), (-1.0,))
     with pytest.raises(ValueError, match="size"):
         bound_survey(("tanh",), (1.0,), (0,))
@@ -460,16 +468,16 @@ def test_bad_inputs_raise():
         pascanu_bound(params.W, "softplus", 5)
     with pytest.raises(ValueError, match="steps"):
         pascanu_bound(params.W, "tanh", -1)
-    with pytest.raises(ValueError, match="scale"):
+    with pytest.raises(ValueError, match="^g must"):
         eigen_and_products(-1.0)
-    with pytest.raises(ValueError, match="scale"):
+    with pytest.raises(ValueError, match="^g must"):
         eigen_and_products(float("nan"))
-    with pytest.raises(TypeError, match="scale"):
+    with pytest.raises(TypeError, match="^g must"):
         eigen_and_products("1")
     with pytest.raises(ValueError, match="rho"):
         saturation_example(rho=0.0)
-    with pytest.raises(ValueError, match="steps"):
-        saturation_example(steps=0)
+    with pytest.raises(ValueError, match="T must"):
+        saturation_example(T=0)
 
 
 def draw(fig) -> bytes:
@@ -487,7 +495,7 @@ def figure_texts(fig) -> str:
 def test_plot_eigen_and_products_draws_every_regime(activation, scale):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        result = eigen_and_products(scale, activation, steps=40)
+        result = eigen_and_products(scale, activation, T=40)
         fig = plot_eigen_and_products(result)
         png = draw(fig)
     assert 2_000 < len(png) < 30_000
@@ -502,12 +510,12 @@ def test_plot_eigen_and_products_draws_every_regime(activation, scale):
 def test_plot_marks_overflow_and_clipping():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        exploding = eigen_and_products(6.0, "relu", steps=300)  # the bound overflows to inf
+        exploding = eigen_and_products(6.0, "relu", T=300)  # the bound overflows to inf
         fig = plot_eigen_and_products(exploding)
         draw(fig)
     assert np.isinf(exploding.bound[-1])
     assert "off the scale" in figure_texts(fig) or "overflow" in figure_texts(fig)
-    vanishing = plot_eigen_and_products(eigen_and_products(0.5, "sigmoid", steps=60))
+    vanishing = plot_eigen_and_products(eigen_and_products(0.5, "sigmoid", T=60))
     assert "below 1e-40" in figure_texts(vanishing)
 
 
@@ -521,7 +529,7 @@ def test_plot_nonnormal_transient_marks_the_peak():
 
 def test_other_plots_draw_and_reject_wrong_results():
     draw(plot_saturation(saturation_example()))
-    draw(plot_circular_law(circular_law(1.5, n=100)))
+    draw(plot_circular_law(circular_law(100, 1.5)))
     for plot in (plot_eigen_and_products, plot_nonnormal_transient, plot_saturation,
                  plot_circular_law):
         with pytest.raises(TypeError, match="expected"):

@@ -13,8 +13,8 @@ from rnnbook.decomposition import scaled_rnn_problem
 from rnnbook.plots.bptt import TERM_YLIM, plot_truncation
 
 
-def profile(spectral_radius, window, activation="tanh", T=30):
-    params, x, h0, y = scaled_rnn_problem(spectral_radius, T, activation, n=8)
+def profile(rho, window, activation="tanh", T=30):
+    params, x, h0, y = scaled_rnn_problem(rho, T, activation, n=8)
     return truncation_profile(params, x, y, window, h0=h0)
 
 
@@ -22,9 +22,9 @@ def texts(fig: Figure) -> str:
     return " ".join(t.get_text() for ax in fig.axes for t in [*ax.texts, ax.title])
 
 
-@pytest.mark.parametrize(("spectral_radius", "window"), [(0.5, 1), (1.0, 10), (3.0, 30)])
-def test_plot_truncation_returns_a_figure_with_both_panels(spectral_radius, window):
-    result = profile(spectral_radius, window)
+@pytest.mark.parametrize(("rho", "window"), [(0.5, 1), (1.0, 10), (3.0, 30)])
+def test_plot_truncation_returns_a_figure_with_both_panels(rho, window):
+    result = profile(rho, window)
     fig = plot_truncation(result)
     assert isinstance(fig, Figure)
     left, right = fig.axes

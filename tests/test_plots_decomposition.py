@@ -7,8 +7,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from rnnbook.decomposition import describe_profile, mlp_vs_rnn, term_norms_by_distance
+from rnnbook.experiments.lag import load_runs
 from rnnbook.explorer import render_png
-from rnnbook.lag_experiment import load_lag_runs
 from rnnbook.plots.decomposition import (
     MSE_LIMITS,
     NORM_LIMITS,
@@ -96,7 +96,7 @@ def test_depth_contrast_draws_both_networks(rho):
 
 
 def test_lag_results_draw_every_run():
-    results = load_lag_runs()
+    results = load_runs()
     fig = plot_lag_results(results)
     left, right = fig.axes
     curves = [line for line in left.lines if np.asarray(line.get_xdata()).size > 2]
@@ -109,7 +109,7 @@ def test_lag_results_draw_every_run():
 
 
 def test_lag_results_survive_a_diverged_run():
-    results = load_lag_runs()
+    results = load_runs()
     run = results.runs[0]
     nan_run = dataclasses.replace(run, eval_loss=np.where(run.eval_steps > 100, np.nan,
                                                           run.eval_loss),

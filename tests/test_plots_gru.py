@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from rnnbook.experiments.speed import BenchmarkConfig, results_from_record
 from rnnbook.plots.gru import (
     NORM_LIMITS,
     plot_interpolation,
     plot_step_times,
     plot_update_flow,
 )
-from rnnbook.speed import BenchmarkConfig, results_from_record
 from rnnbook.update_gate import UpdateGateFlow, interpolation_demo, update_bias_gradient_flow
 
 
@@ -45,7 +45,7 @@ def test_update_flow_figure(update_bias, scale):
 
 def test_update_flow_figure_marks_values_off_the_scale():
     result = update_bias_gradient_flow(0.0, T=10, n=4)
-    blown = UpdateGateFlow(update_bias=0.0, recurrent_scale=9.0, distance=result.distance,
+    blown = UpdateGateFlow(update_bias=0.0, g=9.0, distance=result.distance,
                            gru=result.gru, update_path=result.update_path,
                            rnn=np.where(result.distance > 5, np.inf, 1e12),
                            update_gates=result.update_gates)

@@ -23,7 +23,7 @@ def torch_loop(params: RNNParams, x: np.ndarray) -> torch.Tensor:
 @pytest.mark.parametrize(("T", "B", "d", "n", "m"), [(1, 1, 1, 1, 1), (7, 3, 4, 5, 2),
                                                      (50, 8, 3, 16, 4)])
 def test_forward_equals_torch_rnn(activation, T, B, d, n, m):
-    params = RNNParams.random(d, n, m, activation=activation, recurrent_scale=1.2, seed=T + n)
+    params = RNNParams.random(d, n, m, activation=activation, g=1.2, seed=T + n)
     rng = np.random.default_rng(1)
     x = rng.normal(size=(T, B, d))
     h0 = rng.normal(size=(B, n))
@@ -39,7 +39,7 @@ def test_forward_equals_torch_rnn(activation, T, B, d, n, m):
 
 @pytest.mark.parametrize("activation", ["sigmoid", "identity", "tanh", "relu"])
 def test_forward_equals_torch_loop(activation):
-    params = RNNParams.random(3, 6, 2, activation=activation, recurrent_scale=0.9, seed=3)
+    params = RNNParams.random(3, 6, 2, activation=activation, g=0.9, seed=3)
     x = np.random.default_rng(2).normal(size=(12, 4, 3))
     assert np.max(np.abs(forward(params, x).h - torch_loop(params, x).numpy())) <= 1e-12
 
@@ -86,7 +86,7 @@ def test_parameter_count_is_independent_of_T_and_matches_torch(d, n, m):
 
 
 def test_exploding_states_are_returned_not_raised():
-    params = RNNParams.random(1, 8, 1, activation="identity", recurrent_scale=50.0)
+    params = RNNParams.random(1, 8, 1, activation="identity", g=50.0)
     trajectory = forward(params, np.ones((400, 1)))
     assert not np.all(np.isfinite(trajectory.h[-1]))
 
@@ -130,7 +130,7 @@ def test_bad_inputs_raise(x, h0, message):
 def test_wrong_types_raise():
     with pytest.raises(TypeError, match="RNNParams"):
         forward({"W": 1}, np.zeros((2, 1)))
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="n_input must be >= 1"):
         RNNParams.random(0, 3, 1)
     with pytest.raises(ValueError, match="torch.nn.RNN supports only"):
         to_torch(RNNParams.random(1, 2, 1, activation="sigmoid"))

@@ -8,6 +8,7 @@ the offline build (network blocked)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import sys
@@ -18,6 +19,11 @@ import pytest
 from conftest import OFFLINE_SITE, ROOT, SITE
 
 pytestmark = pytest.mark.browser
+
+spec = importlib.util.spec_from_file_location("main_path_words",
+                                              ROOT / "scripts" / "main_path_words.py")
+main_path_words = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(main_path_words)
 
 PAGE_LIMIT = 1_500_000
 #: A chapter must be interactive within this many times the text page's time (issue 19).
@@ -95,6 +101,29 @@ def check_alt_text(page, path: str) -> None:
     assert missing == [], f"images without alt text on {path}: {[m[:80] for m in missing[:3]]}"
 
 
+#: Image pixels per CSS pixel below which a figure looks blurred on a high-density screen.
+MIN_PIXEL_RATIO = 1.5
+
+
+def check_pixel_ratio(page, path: str) -> None:
+    """Every visible figure image has at least MIN_PIXEL_RATIO image px per CSS px."""
+    low = page.evaluate(
+        """async (limit) => {
+            const images = [...document.querySelectorAll('main img')]
+                .filter(img => img.offsetParent !== null && img.clientWidth > 0);
+            for (const img of images) {
+                img.loading = 'eager';
+                try { await img.decode(); } catch (error) { /* reported below */ }
+            }
+            return images.filter(img => !(img.naturalWidth / img.clientWidth >= limit))
+                .map(img => [img.getAttribute('src').slice(0, 60), img.naturalWidth,
+                             img.clientWidth]);
+        }""",
+        MIN_PIXEL_RATIO,
+    )
+    assert low == [], f"blurred images on {path} (src, image px, CSS px): {low[:5]}"
+
+
 def check_accessibility(page, path: str) -> None:
     # Sections far from the screen are not laid out (content-visibility: auto in rnnbook.css),
     # so axe's hit tests would find the wrong background behind their text: lay out everything,
@@ -140,6 +169,7 @@ def test_page_works_without_a_kernel(site, path):
     open_page(page, site_url, path)
     check_math(page, path)
     check_alt_text(page, path)
+    check_pixel_ratio(page, path)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / (path.replace("/", "_") + ".png"), full_page=True)
     moved = check_sliders(page, path)
@@ -160,6 +190,15 @@ def test_home_page_redirects_to_the_introduction(site):
 def test_chapter_page_fits_the_size_budget(page_file):
     size = page_file.stat().st_size
     assert size <= PAGE_LIMIT, f"{page_file.name} is {size / 1e6:.2f} MB > 1.5 MB"
+
+
+@pytest.mark.parametrize("page_file", chapter_pages(), ids=lambda p: p.name)
+def test_chapter_main_path_is_at_most_3000_words(page_file):
+    """Prose outside code, outputs, math, dropdowns and solutions (issue 16)."""
+    words = main_path_words.main_path_words(page_file.read_text(encoding="utf-8"))
+    assert words <= main_path_words.LIMIT, (
+        f"{page_file.name}: {words} main-path words; move secondary tables and commentary into "
+        f"dropdowns")
 
 
 @pytest.mark.parametrize("page_file", chapter_pages(), ids=lambda p: p.name)

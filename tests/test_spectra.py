@@ -175,7 +175,7 @@ def test_power_functions_reject_bad_k():
 @pytest.fixture(scope="module")
 def circular_samples() -> dict[int, CircularLaw]:
     """One n = 400 sample per seed (an eigendecomposition of 400 x 400 takes a while)."""
-    return {seed: circular_law(1.0, n=400, seed=seed) for seed in (0, 1)}
+    return {seed: circular_law(400, 1.0, seed=seed) for seed in (0, 1)}
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -194,7 +194,7 @@ def test_circular_law_radius_is_close_to_g(circular_samples, seed):
 
 def test_circular_law_scales_with_g(circular_samples):
     base = circular_samples[0]
-    scaled = circular_law(2.5, n=400, seed=0)
+    scaled = circular_law(400, 2.5, seed=0)
     assert abs(scaled.rho - 2.5) < 0.25
     assert scaled.rho == pytest.approx(2.5 * base.rho, rel=1e-10)
     assert scaled.inside == pytest.approx(base.inside, abs=0.01)

@@ -89,7 +89,7 @@ def torch_span_norms(params, x):
 def test_gradient_flow_equals_torch_autograd(update_bias, scale):
     result = update_bias_gradient_flow(update_bias, scale, T=12, n=5, seed=2)
     x = np.random.default_rng([2, 7]).normal(size=(12, 1, 1))
-    params = GRUParams.random(1, 5, recurrent_scale=scale, update_bias=update_bias, seed=2)
+    params = GRUParams.random(1, 5, g=scale, update_bias=update_bias, seed=2)
     expected = torch_span_norms(params, x)
     assert np.allclose(result.gru, expected, rtol=1e-10, atol=1e-14)
     z = gru_forward(params, x).z[:, 0]
@@ -121,7 +121,7 @@ def test_larger_update_bias_carries_the_gradient_further():
     (lambda: interpolation_demo((0.5, -0.1)), ValueError, "z_values"),
     (lambda: interpolation_demo(T=0), ValueError, "T"),
     (lambda: update_bias_gradient_flow(np.nan), ValueError, "finite"),
-    (lambda: update_bias_gradient_flow(1.0, -1.0), ValueError, "recurrent_scale"),
+    (lambda: update_bias_gradient_flow(1.0, -1.0), ValueError, "g"),
     (lambda: update_bias_gradient_flow(1.0, T=1.5), TypeError, "T"),
     (lambda: update_bias_gradient_flow(0.0, T=5, n=2).at(6), ValueError, "at most 5"),
     (lambda: describe_update_flow(None), TypeError, "UpdateGateFlow"),

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnbook.checks import check_choice
+
 
 @dataclass(frozen=True)
 class Activation:
@@ -56,8 +58,4 @@ def get_activation(name: str) -> Activation:
     """
     if not isinstance(name, str):
         raise TypeError(f"activation must be a string, got {type(name).__name__}")
-    try:
-        return ACTIVATIONS[name]
-    except KeyError:
-        known = ", ".join(sorted(ACTIVATIONS))
-        raise ValueError(f"unknown activation {name!r}; choose one of: {known}") from None
+    return ACTIVATIONS[check_choice("activation", name, tuple(ACTIVATIONS))]

@@ -32,13 +32,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook.activations import get_activation
+from rnnbook.checks import check_array, check_count, check_flag, check_same_shape
 from rnnbook.losses import get_loss
+from rnnbook.numerics import exponent_of, safe_norm
 from rnnbook.rnn import RNNParams, Trajectory, forward
+from rnnbook.spectra import spectral_radius
 
 PARAMETER_NAMES = ("U", "W", "b", "V", "c")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BPTTResult:
     """The gradient of an RNN loss, with its per-step terms and the chain products.
 
@@ -68,6 +71,12 @@ class BPTTResult:
         The truncation length used (None: full BPTT).
     trajectory : Trajectory
         The forward pass the gradient belongs to.
+    overflow_step : int or None
+        Where the computation left float64: the forward pass's ``overflow_step`` if a state
+        overflowed, else the last step t (1-based) whose delta_t overflowed in the backward
+        pass (the first one met going back), else None. Gradients of an overflowed network
+        may hold +-inf, and NaN where overflowed quantities of opposite signs meet
+        (inf - inf has no float64 value).
     """
 
     loss: str
@@ -85,11 +94,10 @@ class BPTTResult:
     truncate: int | None
     trajectory: Trajectory
 
+    overflow_step: int | None = None
 
-def _check_flag(name: str, value) -> bool:
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
+
+_check_flag = check_flag
 
 
 def _check_truncate(truncate) -> int | None:
@@ -128,6 +136,9 @@ def backward_recursion(
     keep_delta, keep_chain : bool
         Compute delta and dh0 (else both are None); compute the chain (else None).
     """
+    keep_delta = check_flag("keep_delta", keep_delta)
+    keep_chain = check_flag("keep_chain", keep_chain)
+    e, fprime, W = _check_recursion(e, fprime, W)
     T, B, n = fprime.shape
     per_step = W.ndim == 3
     delta = np.empty((T, B, n)) if keep_delta else None
@@ -144,6 +155,19 @@ def backward_recursion(
         if keep_chain and t > 0:
             np.matmul(chain[t] * fprime[t][:, None, :], W_t, out=chain[t - 1])
     return delta, (carry if keep_delta else None), chain
+
+
+def _check_recursion(e, fprime, W, per_step: bool = True):
+    """Return e, f' (T, B, n) and W (n, n) or (T, n, n) as float arrays, or raise naming one."""
+    e = check_array("e", e, ndim=3, finite=False, nonempty=True)
+    fprime = check_array("fprime", fprime, ndim=3, finite=False, nonempty=True)
+    check_same_shape(e=e, fprime=fprime)
+    T, _, n = e.shape
+    W = check_array("W", W, ndim=(2, 3) if per_step else 2)
+    if W.shape[-2:] != (n, n) or (W.ndim == 3 and W.shape[0] != T):
+        raise ValueError(f"W must have shape ({n}, {n})" + (f" or ({T}, {n}, {n})" if per_step
+                                                              else "") + f", got {W.shape}")
+    return e, fprime, W
 
 
 def lagged_backward(
@@ -171,7 +195,18 @@ def lagged_backward(
     max_lag : int
         Number of lags to yield (a loss term reaches at most ``max_lag`` pre-activations).
     """
-    steps = np.asarray(loss_steps)
+    e, fprime, W = _check_recursion(e, fprime, W, per_step=False)
+    max_lag = check_count("max_lag", max_lag)
+    steps = check_array("loss_steps", loss_steps, ndim=1)
+    if steps.size == 0 or np.any(steps != np.round(steps)) or np.any(np.diff(steps) <= 0) or \
+            steps[0] < 0 or steps[-1] >= e.shape[0]:
+        raise ValueError(f"loss_steps must be ascending integers in [0, T - 1 = {e.shape[0] - 1}], "
+                         f"got {loss_steps!r}")
+    return _lagged(e, fprime, W, steps.astype(np.int64), max_lag)
+
+
+def _lagged(e: np.ndarray, fprime: np.ndarray, W: np.ndarray, steps: np.ndarray,
+            max_lag: int) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
     signal = e[steps]  # dL_s/dh_{s-j}, one row per loss step still in range
     for lag in range(max_lag):
         first = int(np.searchsorted(steps, lag))
@@ -197,16 +232,50 @@ def _outer_terms(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a.transpose(0, 2, 1) @ b
 
 
+def _step_exponents(a: np.ndarray) -> np.ndarray:
+    """Return, per step of a (T, B, k), the exponent e with max |a_t| in [2^(e-1), 2^e)."""
+    largest = np.abs(a).max(axis=(1, 2)) if a.size else np.zeros(a.shape[0])
+    usable = np.isfinite(largest) & (largest > 0.0)
+    return np.where(usable, np.frexp(np.where(usable, largest, 1.0))[1], 0)
+
+
 def term_norms(a: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     """Return ||sum_batch a_t^T b_t||_F for every t, shape (T,), without forming the terms.
 
     ``a`` is (T, B, n) and ``b`` is (T, B, k) or None.
 
     ||sum_b a_b b_b^T||_F^2 = sum_{b, c} (a_b . a_c)(b_b . b_c); with ``b`` None the term is
-    sum_b a_b and its norm is taken directly.
+    sum_b a_b and its norm is taken directly. Each step's a_t and b_t are divided by powers of
+    two first, so no intermediate overflows: a norm is inf only if it exceeds float64, and a
+    term that is exactly 0 (a_t = 0 or b_t = 0) has norm exactly 0 whatever the other factor.
     """
+    a = check_array("a", a, ndim=3, finite=False)
     if b is None:
-        return np.linalg.norm(a.sum(axis=1), axis=-1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            sums = a.sum(axis=1)
+            norms = np.linalg.norm(sums, axis=-1)
+        redo = ~np.isfinite(norms)
+        if redo.any():
+            norms[redo] = safe_norm(sums[redo], axis=-1)
+        return norms
+    b = check_array("b", b, ndim=3, finite=False)
+    if a.shape[:2] != b.shape[:2]:
+        raise ValueError(f"a and b must have the same steps and batch (T, B), got shapes "
+                         f"{a.shape} and {b.shape}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        norms = _plain_term_norms(a, b)
+        redo = ~np.isfinite(norms)
+        if redo.any():  # overflow on the way: again with every step scaled by powers of two
+            a, b = a[redo], b[redo]
+            ea, eb = _step_exponents(a), _step_exponents(b)
+            scaled = _plain_term_norms(np.ldexp(a, -ea[:, None, None]),
+                                       np.ldexp(b, -eb[:, None, None]))
+            zero = ~np.any(a != 0.0, axis=(1, 2)) | ~np.any(b != 0.0, axis=(1, 2))
+            norms[redo] = np.where(zero, 0.0, np.ldexp(scaled, ea + eb))
+    return norms
+
+
+def _plain_term_norms(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.shape[1] == 1:
         return np.linalg.norm(a[:, 0], axis=-1) * np.linalg.norm(b[:, 0], axis=-1)
     gram_a = a @ a.transpose(0, 2, 1)
@@ -255,8 +324,11 @@ def bptt(
 
     Notes
     -----
-    Overflow is not an error: an exploding network gives inf or NaN gradients, returned as
-    they are so that a figure can show them.
+    Overflow is not an error: the forward pass carries overflowed states as +-inf (see
+    :func:`~rnnbook.rnn.forward`; ``result.trajectory.overflow_step`` is the first step that
+    left float64), and a term that is exactly 0 has norm 0 even beside an overflowed factor.
+    Gradients that combine several overflowed quantities of opposite signs (inf - inf) have no
+    float64 value; those entries are NaN, and only after ``overflow_step``.
     """
     if not isinstance(params, RNNParams):
         raise TypeError(f"params must be RNNParams, got {type(params).__name__}")
@@ -297,21 +369,15 @@ def bptt(
         W_norms = term_norms(delta, h_prev)
         U_norms = term_norms(delta, traj.x)
         b_norms = term_norms(delta, None)
+    overflow_step = traj.overflow_step
+    if overflow_step is None:
+        bad = np.flatnonzero(~np.all(np.isfinite(delta), axis=(1, 2)))
+        overflow_step = int(bad[-1]) + 1 if bad.size else None
     return BPTTResult(
-        loss=loss_fn.name,
-        value=value,
-        grads=grads,
-        dh0=dh0,
-        delta=delta,
-        W_terms=W_terms,
-        U_terms=U_terms,
-        b_terms=b_terms,
-        W_term_norms=W_norms,
-        U_term_norms=U_norms,
-        b_term_norms=b_norms,
-        chain=chain,
-        truncate=truncate,
-        trajectory=traj,
+        loss=loss_fn.name, value=value, grads=grads, dh0=dh0, delta=delta,
+        W_terms=W_terms, U_terms=U_terms, b_terms=b_terms,
+        W_term_norms=W_norms, U_term_norms=U_norms, b_term_norms=b_norms,
+        chain=chain, truncate=truncate, trajectory=traj, overflow_step=overflow_step,
     )
 
 
@@ -321,17 +387,24 @@ def relative_error(estimate, reference) -> float:
     Raises
     ------
     ValueError
-        If the shapes differ.
+        If the shapes differ. (Finite input gives a finite or inf result; NaN or inf entries
+        give NaN where the difference is undefined.)
+    TypeError
+        If an argument is not a numeric array.
     """
-    a = np.asarray(estimate, dtype=np.float64)
-    b = np.asarray(reference, dtype=np.float64)
-    if a.shape != b.shape:
-        raise ValueError(f"estimate has shape {a.shape} but reference has shape {b.shape}")
-    scale = np.linalg.norm(b)
-    diff = np.linalg.norm(a - b)
+    a = check_array("estimate", estimate, finite=False)
+    b = check_array("reference", reference, finite=False)
+    check_same_shape(estimate=a, reference=b)
+    # divide both by one power of two first, so that neither the difference nor a norm
+    # overflows for finite input (an exact scaling: the ratio is unchanged)
+    exponent = max(exponent_of(a), exponent_of(b))
+    a, b = np.ldexp(a, -exponent), np.ldexp(b, -exponent)
+    scale = safe_norm(b)
+    diff = safe_norm(a - b)
     if scale == 0.0:
         return 0.0 if diff == 0.0 else float("inf")
-    return float(diff / scale)
+    with np.errstate(over="ignore"):
+        return float(diff / scale)
 
 
 def truncation_error(
@@ -355,7 +428,7 @@ def truncation_error(
     return {name: relative_error(cut.grads[name], full.grads[name]) for name in PARAMETER_NAMES}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TruncationProfile:
     """The terms of dL/dW under full and truncated BPTT, and the error for every window.
 
@@ -375,7 +448,7 @@ class TruncationProfile:
         The window K of ``truncated_norms``.
     error : float
         ``errors[window - 1]``.
-    spectral_radius : float
+    rho : float
         rho(W) of the model.
     activation : str
     loss : str
@@ -388,7 +461,7 @@ class TruncationProfile:
     errors: np.ndarray
     window: int
     error: float
-    spectral_radius: float
+    rho: float
     activation: str
     loss: str
 
@@ -431,7 +504,7 @@ def truncation_profile(
         errors=errors,
         window=int(window),
         error=float(errors[window - 1]),
-        spectral_radius=float(np.max(np.abs(np.linalg.eigvals(params.W)))),
+        rho=spectral_radius(params.W),
         activation=params.activation,
         loss=full.loss,
     )
@@ -458,7 +531,7 @@ def describe_truncation(profile: TruncationProfile) -> str:
         cut = f"A window of {K} steps lets each loss term reach back {K} steps only."
     return (
         f"Norms of the {T} terms of dL/dW of an RNN (activation {profile.activation}, spectral "
-        f"radius {profile.spectral_radius:.2g}), on a log scale: the last term is "
+        f"radius {profile.rho:.2g}), on a log scale: the last term is "
         f"{_short(float(norms[-1]))}, the first {_short(float(norms[0]))}, the largest "
         f"{_short(largest)}. {cut} The truncated gradient's relative error is "
         f"{_short(profile.error)}. A second panel shows that error for every window from 1 "

@@ -28,8 +28,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from rnnbook.checks import check_positive
+from rnnbook.activations import get_activation
+from rnnbook.checks import check_array, check_count, check_positive, check_real, check_steps
 from rnnbook.clipping import clip_by_norm
+
+sigmoid = get_activation("sigmoid").f
 
 #: Pascanu et al. (2013): 50 steps from x_0 = 0.5 to the target sigma(x_50) = 0.7.
 STEPS = 50
@@ -43,19 +46,9 @@ START = (5.0, -2.8)
 VIEW = (3.0, 7.0, -4.5, 0.5)
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # exp(-|x|) never overflows.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 def _check_pair(w, b) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        w_arr = np.asarray(w, dtype=np.float64)
-        b_arr = np.asarray(b, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"w and b must be numbers or arrays of numbers, got "
-                        f"{type(w).__name__} and {type(b).__name__}") from None
+    w_arr = check_array("w", w, finite=False)
+    b_arr = check_array("b", b, finite=False)
     try:
         np.broadcast_shapes(w_arr.shape, b_arr.shape)
     except ValueError:
@@ -68,9 +61,7 @@ def _check_pair(w, b) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_steps(steps: int) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    return int(steps)
+    return check_steps("steps", steps)
 
 
 def cliff_loss(w: ArrayLike, b: ArrayLike, *, steps: int = STEPS, x0: float = X0,
@@ -89,10 +80,11 @@ def cliff_loss(w: ArrayLike, b: ArrayLike, *, steps: int = STEPS, x0: float = X0
     """
     w_arr, b_arr = _check_pair(w, b)
     steps = _check_steps(steps)
+    x0, target = check_real("x0", x0), check_real("target", target)
     x = np.full(np.broadcast_shapes(w_arr.shape, b_arr.shape), float(x0))
     for _ in range(steps):
-        x = w_arr * _sigmoid(x) + b_arr
-    return (_sigmoid(x) - target) ** 2
+        x = w_arr * sigmoid(x) + b_arr
+    return (sigmoid(x) - target) ** 2
 
 
 def cliff_gradient(w: ArrayLike, b: ArrayLike, *, steps: int = STEPS, x0: float = X0,
@@ -105,18 +97,19 @@ def cliff_gradient(w: ArrayLike, b: ArrayLike, *, steps: int = STEPS, x0: float 
     """
     w_arr, b_arr = _check_pair(w, b)
     steps = _check_steps(steps)
+    x0, target = check_real("x0", x0), check_real("target", target)
     shape = np.broadcast_shapes(w_arr.shape, b_arr.shape)
     x = np.full(shape, float(x0))
     dx_dw = np.zeros(shape)
     dx_db = np.zeros(shape)
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(steps):
-            s = _sigmoid(x)
+            s = sigmoid(x)
             slope = w_arr * s * (1.0 - s)
             dx_dw = s + slope * dx_dw
             dx_db = 1.0 + slope * dx_db
             x = w_arr * s + b_arr
-        s = _sigmoid(x)
+        s = sigmoid(x)
         residual = s - target
         outer = 2.0 * residual * s * (1.0 - s)
         return residual**2, outer * dx_dw, outer * dx_db
@@ -139,7 +132,7 @@ def _scalar_gradient(w: float, b: float) -> tuple[float, float, float]:
     return residual * residual, outer * dx_dw, outer * dx_db
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CliffSurface:
     """The loss on a (w, b) grid.
 
@@ -183,12 +176,11 @@ def cliff_surface(view: tuple[float, float, float, float] = VIEW, *, nw: int = 1
     if not all(np.isfinite([w_min, w_max, b_min, b_max])) or w_min >= w_max or b_min >= b_max:
         raise ValueError(f"view must be finite with w_min < w_max and b_min < b_max, got {view}")
     for name, size in (("nw", nw), ("nb", nb)):
-        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 2:
-            raise ValueError(f"{name} must be an integer >= 2, got {size!r}")
+        check_count(name, size, 2)
     return _surface(w_min, w_max, b_min, b_max, int(nw), int(nb))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Descent:
     """A gradient-descent run on the cliff loss.
 
@@ -254,9 +246,7 @@ def descend(start: tuple[float, float], learning_rate: float, steps: int,
     if threshold is not None:
         threshold = check_positive("threshold", threshold)
     steps = _check_steps(steps)
-    point = np.asarray(start, dtype=np.float64)
-    if point.shape != (2,) or not np.all(np.isfinite(point)):
-        raise ValueError(f"start must be a finite pair (w, b), got {start!r}")
+    point = check_array("start", start, shape=(2,))
     return _descend(float(point[0]), float(point[1]), learning_rate, steps, threshold)
 
 
@@ -295,7 +285,7 @@ def _descend(w: float, b: float, learning_rate: float, steps: int,
     return Descent(*arrays, learning_rate=learning_rate, threshold=threshold, stopped=stopped)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CliffDescent:
     """The cliff surface with two descents from the same start, with and without clipping.
 
@@ -326,19 +316,22 @@ class CliffDescent:
         """(final loss without clipping, final loss with clipping)."""
         return self.unclipped.final_loss, self.clipped.final_loss
 
-    def describe(self) -> str:
-        """Return one sentence with the measured numbers, for alt text."""
-        w_u, b_u = self.unclipped.points[-1]
-        w_c, b_c = self.clipped.points[-1]
-        return (
-            f"Cliff loss surface over w and b with two gradient-descent paths from "
-            f"(w, b) = ({self.start[0]:g}, {self.start[1]:g}), learning rate "
-            f"{self.learning_rate:g}. Without clipping the largest step is "
-            f"{self.unclipped.max_step:.3g} and the run ends at ({w_u:.3g}, {b_u:.3g}) with loss "
-            f"{self.unclipped.final_loss:.3g}; clipped at norm {self.threshold:g} the largest "
-            f"step is {self.clipped.max_step:.3g} and it ends at ({w_c:.3g}, {b_c:.3g}) with "
-            f"loss {self.clipped.final_loss:.3g}."
-        )
+
+def describe_cliff_descent(result: CliffDescent) -> str:
+    """Return one sentence with the measured numbers of a :class:`CliffDescent`, for alt text."""
+    if not isinstance(result, CliffDescent):
+        raise TypeError(f"expected a CliffDescent, got {type(result).__name__}")
+    w_u, b_u = result.unclipped.points[-1]
+    w_c, b_c = result.clipped.points[-1]
+    return (
+        f"Cliff loss surface over w and b with two gradient-descent paths from "
+        f"(w, b) = ({result.start[0]:g}, {result.start[1]:g}), learning rate "
+        f"{result.learning_rate:g}. Without clipping the largest step is "
+        f"{result.unclipped.max_step:.3g} and the run ends at ({w_u:.3g}, {b_u:.3g}) with loss "
+        f"{result.unclipped.final_loss:.3g}; clipped at norm {result.threshold:g} the largest "
+        f"step is {result.clipped.max_step:.3g} and it ends at ({w_c:.3g}, {b_c:.3g}) with "
+        f"loss {result.clipped.final_loss:.3g}."
+    )
 
 
 def cliff_descent(threshold: float, learning_rate: float, *, steps: int = 200,
@@ -356,6 +349,7 @@ def cliff_descent(threshold: float, learning_rate: float, *, steps: int = 200,
     start : (float, float)
         The common starting point (w, b); default :data:`START`.
     """
+    threshold = check_positive("threshold", threshold)
     unclipped = descend(start, learning_rate, steps)
     clipped = descend(start, learning_rate, steps, threshold=threshold)
     return CliffDescent(

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnbook.checks import check_positive
+from rnnbook.checks import check_array, check_positive, check_real
 
 #: torch.nn.utils.clip_grad_norm_ divides by (total_norm + 1e-6); this is the default eps.
 TORCH_EPS = 1e-6
@@ -28,7 +28,7 @@ TORCH_EPS = 1e-6
 Gradients = Mapping[str, Any] | Sequence[Any] | np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Clipped:
     """Clipped copies of some gradients, with the norms before and after.
 
@@ -50,27 +50,27 @@ class Clipped:
     clipped: bool
 
 
-def _arrays(grads: Gradients) -> list[np.ndarray]:
+def _arrays(grads: Gradients, label: str = "grads") -> list[np.ndarray]:
     """Return the gradients as a list of float64 arrays, checking type and values."""
     if isinstance(grads, np.ndarray):
-        items = [("grads", grads)]
+        items = [(label, grads)]
     elif isinstance(grads, Mapping):
-        items = [(f"grads[{key!r}]", value) for key, value in grads.items()]
+        items = [(f"{label}[{key!r}]", value) for key, value in grads.items()]
     elif isinstance(grads, list | tuple):
-        items = [(f"grads[{i}]", value) for i, value in enumerate(grads)]
+        items = [(f"{label}[{i}]", value) for i, value in enumerate(grads)]
     else:
         raise TypeError(
-            f"grads must be a dict, list or tuple of arrays, or one array; got "
+            f"{label} must be a dict, list or tuple of arrays, or one array; got "
             f"{type(grads).__name__}"
         )
     if not items:
-        raise ValueError("grads is empty: give at least one gradient array")
+        raise ValueError(f"{label} is empty: give at least one gradient array")
     arrays = []
     for name, value in items:
         if isinstance(value, str | bytes) or value is None:
             raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}")
         try:
-            array = np.array(value, dtype=np.float64)
+            array = check_array("value", value, finite=False).copy()
         except (TypeError, ValueError) as error:
             raise TypeError(f"{name} cannot be read as an array of numbers: {error}") from None
         if not np.all(np.isfinite(array)):
@@ -93,13 +93,30 @@ def _rebuild(grads: Gradients, arrays: list[np.ndarray]) -> Any:
     return list(arrays)
 
 
+def _scaled(arrays: list[np.ndarray]) -> tuple[list[np.ndarray], float, int]:
+    """Return ``(mantissas, r, e)``: the arrays divided by 2^e, and their global norm r.
+
+    The largest entry of the mantissas is in [0.5, 1), so r is in [0.5, sqrt(size)] and no
+    step overflows or underflows; the global norm is r 2^e (which may exceed float64). All
+    zero: ``(arrays, 0.0, 0)``.
+    """
+    largest = max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
+    if largest == 0.0:
+        return arrays, 0.0, 0
+    exponent = int(np.frexp(largest)[1])
+    mantissas = [np.ldexp(a, -exponent) for a in arrays]
+    r = float(np.linalg.norm(np.array([np.linalg.norm(m.ravel()) for m in mantissas])))
+    return mantissas, r, exponent
+
+
 def _norm(arrays: list[np.ndarray]) -> float:
-    """Return the global 2-norm, computed without overflow for very large entries."""
+    """Return the global 2-norm, computed without overflow: inf only if it exceeds float64."""
     scale = max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
     if scale == 0.0:
         return 0.0
     per_array = np.array([np.linalg.norm(a.ravel() / scale) for a in arrays])
-    return float(scale * np.linalg.norm(per_array))
+    with np.errstate(over="ignore"):
+        return float(scale * np.linalg.norm(per_array))
 
 
 def global_norm(grads: Gradients) -> float:
@@ -141,20 +158,28 @@ def clip_by_norm(grads: Gradients, threshold: float, *, eps: float = TORCH_EPS) 
         If a gradient is not numeric or not finite, or ``threshold`` is not > 0, or ``eps`` < 0.
     """
     threshold = check_positive("threshold", threshold)
-    if isinstance(eps, bool) or not isinstance(eps, int | float | np.integer | np.floating):
-        raise TypeError(f"eps must be a number, got {type(eps).__name__}")
-    if not np.isfinite(eps) or eps < 0:
-        raise ValueError(f"eps must be a finite number >= 0, got {eps}")
+    eps = check_real("eps", eps, low=0.0)
     arrays = _arrays(grads)
     norm = _norm(arrays)
-    denominator = norm + float(eps)
-    factor = 1.0 if denominator == 0.0 else min(1.0, threshold / denominator)
-    clipped = [a * factor for a in arrays]
+    if np.isfinite(norm):
+        denominator = norm + float(eps)
+        factor = 1.0 if denominator == 0.0 else min(1.0, threshold / denominator)
+        if factor >= np.finfo(np.float64).tiny:
+            clipped = [a * factor for a in arrays]
+        else:  # a subnormal factor loses digits: divide by the norm first
+            clipped = [(a / denominator) * threshold for a in arrays]
+        scaled = factor < 1.0
+    else:
+        # ||g|| is beyond float64 (reported as inf): rescale the mantissas, g / ||g|| =
+        # mantissa / r, so the direction is kept and eps (tiny beside ||g||) drops out.
+        mantissas, r, _ = _scaled(arrays)
+        clipped = [m * (threshold / r) for m in mantissas]
+        scaled = True
     return Clipped(
         grads=_rebuild(grads, clipped),
         norm=norm,
         clipped_norm=_norm(clipped),
-        clipped=factor < 1.0,
+        clipped=scaled,
     )
 
 
@@ -199,7 +224,7 @@ def cosine_similarity(first: Gradients, second: Gradients) -> float:
     ValueError
         If the structures or shapes differ, or either gradient is zero.
     """
-    a, b = _arrays(first), _arrays(second)
+    a, b = _arrays(first, "first"), _arrays(second, "second")
     if len(a) != len(b) or any(x.shape != y.shape for x, y in zip(a, b, strict=False)):
         raise ValueError(
             f"the gradients differ in structure: shapes {[x.shape for x in a]} vs "
@@ -208,5 +233,9 @@ def cosine_similarity(first: Gradients, second: Gradients) -> float:
     norm_a, norm_b = _norm(a), _norm(b)
     if norm_a == 0.0 or norm_b == 0.0:
         raise ValueError("a zero gradient has no direction: the cosine is undefined")
+    tiny = np.finfo(np.float64).tiny
+    if not (np.isfinite(norm_a) and np.isfinite(norm_b)) or min(norm_a, norm_b) < tiny:
+        # a norm beyond float64 or among the subnormals: use the mantissas instead
+        (a, norm_a, _), (b, norm_b, _) = _scaled(a), _scaled(b)
     dot = sum(float(np.sum((x / norm_a) * (y / norm_b))) for x, y in zip(a, b, strict=True))
-    return dot
+    return min(1.0, max(-1.0, dot))  # round-off can step just outside [-1, 1]

@@ -25,11 +25,13 @@ import numpy as np
 
 from rnnbook.activations import get_activation
 from rnnbook.bptt import backward_recursion, bptt, lagged_backward, term_norms
+from rnnbook.checks import check_array, check_count, check_flag, check_real
 from rnnbook.losses import get_loss
 from rnnbook.rnn import RNNParams, forward
+from rnnbook.spectra import gaussian_matrix, rescale_to_spectral_radius
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DistanceDecomposition:
     """The gradients of U, W, b split into terms by distance from the loss.
 
@@ -83,6 +85,7 @@ def distance_decomposition(
     step), which costs O(T^2 n^2): meant for the book's sequence lengths (T up to a few
     hundred), not for long sequences.
     """
+    keep_terms = check_flag("keep_terms", keep_terms)
     all_steps = get_loss(loss).all_steps
     result = bptt(params, x, y, loss, h0=h0, keep_terms=keep_terms and not all_steps,
                   keep_chain=False)
@@ -131,7 +134,7 @@ def distance_decomposition(
 
 
 def _check_norms(norms) -> np.ndarray:
-    array = np.asarray(norms, dtype=np.float64)
+    array = check_array("norms", norms, finite=False)
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"norms must be a non-empty 1-D array (T,), got shape {array.shape}")
     if np.any(array < 0):
@@ -177,7 +180,7 @@ def far_norm_share(terms) -> np.ndarray:
     terms : array_like, shape (T, ...)
         Terms by distance, e.g. ``DistanceDecomposition.W_terms``.
     """
-    array = np.asarray(terms, dtype=np.float64)
+    array = check_array("terms", terms, finite=False)
     if array.ndim < 1 or array.shape[0] == 0:
         raise ValueError(f"terms must have a non-empty distance axis, got shape {array.shape}")
     T = array.shape[0]
@@ -217,41 +220,30 @@ def effective_horizon(norms, eps: float = 1e-3) -> int:
     return int(visible[-1])
 
 
-def _check_setup(spectral_radius, T, n, seed) -> None:
-    if isinstance(spectral_radius, bool) or not isinstance(spectral_radius, int | float |
-                                                            np.integer | np.floating):
-        raise TypeError(f"spectral_radius must be a number, got {spectral_radius!r}")
-    if not np.isfinite(spectral_radius) or spectral_radius < 0:
-        raise ValueError(f"spectral_radius must be finite and >= 0, got {spectral_radius}")
-    for name, value in (("T", T), ("n", n)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
-
-
-def _scaled(matrix: np.ndarray, spectral_radius: float) -> np.ndarray:
-    rho = np.max(np.abs(np.linalg.eigvals(matrix)))
-    return matrix * (spectral_radius / rho)
+def _check_setup(rho, T, n, seed) -> None:
+    check_real("rho", rho, low=0.0)
+    check_count("T", T)
+    check_count("n", n)
+    check_count("seed", seed, 0)
 
 
 def scaled_rnn_problem(
-    spectral_radius: float, T: int, activation: str = "tanh", *, n: int = 32, seed: int = 0
+    rho: float, T: int, activation: str = "tanh", *, n: int = 32, seed: int = 0
 ) -> tuple[RNNParams, np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(params, x (T, 1), h0 (n,), y (1,))``: a random RNN with rho(W) set exactly.
 
     W is Gaussian (entries of std 1/sqrt(n)) rescaled so that its spectral radius is
-    ``spectral_radius``; inputs, initial state and the last-step target are standard normal.
+    ``rho``; inputs, initial state and the last-step target are standard normal.
     h0 is random, not zero, so that the farthest term delta_1^T h_0 is not zero by design.
     """
-    _check_setup(spectral_radius, T, n, seed)
+    _check_setup(rho, T, n, seed)
     params = RNNParams.random(1, n, 1, activation=activation, seed=seed)
-    params = params.replace(W=_scaled(params.W, float(spectral_radius)))
+    params = params.replace(W=rescale_to_spectral_radius(params.W, float(rho)))
     rng = np.random.default_rng([seed, 1])
     return params, rng.normal(size=(T, 1)), rng.normal(size=n), rng.normal(size=1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DistanceProfile:
     """Norms of the terms of dL/dW against distance, for a random RNN with a set rho(W).
 
@@ -271,9 +263,12 @@ class DistanceProfile:
         ||dL/dW||_F, the norm of the sum.
     max_term_norm : float
         The largest term norm.
-    spectral_radius : float
+    rho : float
     activation : str
     eps : float
+    overflow_step : int or None
+        Where the gradient left float64 (:attr:`rnnbook.bptt.BPTTResult.overflow_step`;
+        None: nowhere); NaN norms appear only then (inf - inf has no float64 value).
     """
 
     distance: np.ndarray
@@ -283,25 +278,19 @@ class DistanceProfile:
     horizon: int
     total_norm: float
     max_term_norm: float
-    spectral_radius: float
+    rho: float
     activation: str
     eps: float
+    overflow_step: int | None = None
 
 
-def term_norms_by_distance(
-    spectral_radius: float,
-    T: int,
-    activation: str = "tanh",
-    *,
-    n: int = 32,
-    seed: int = 0,
-    eps: float = 1e-3,
-) -> DistanceProfile:
+def term_norms_by_distance(rho: float, T: int, activation: str = "tanh", *, n: int = 32,
+                           seed: int = 0, eps: float = 1e-3) -> DistanceProfile:
     """Return the :class:`DistanceProfile` of a random RNN (see :func:`scaled_rnn_problem`).
 
     Parameters
     ----------
-    spectral_radius : float
+    rho : float
         rho(W), >= 0.
     T : int
         Sequence length; the loss is the squared error of the last step.
@@ -312,8 +301,10 @@ def term_norms_by_distance(
     eps : float
         Tolerance of the effective horizon.
     """
-    params, x, h0, y = scaled_rnn_problem(spectral_radius, T, activation, n=n, seed=seed)
+    params, x, h0, y = scaled_rnn_problem(rho, T, activation, n=n, seed=seed)
     parts = distance_decomposition(params, x, y, "mse_last", h0=h0)
+    overflow_step = bptt(params, x, y, "mse_last", h0=h0, keep_terms=False,
+                         keep_chain=False).overflow_step
     with np.errstate(over="ignore", invalid="ignore"):
         total = float(np.linalg.norm(parts.grads["W"]))
         largest = float(np.max(parts.W_norms))
@@ -325,9 +316,10 @@ def term_norms_by_distance(
         horizon=effective_horizon(parts.W_norms, eps),
         total_norm=total,
         max_term_norm=largest,
-        spectral_radius=float(spectral_radius),
+        rho=float(rho),
         activation=activation,
         eps=float(eps),
+        overflow_step=overflow_step,
     )
 
 
@@ -352,7 +344,7 @@ def untied_layer_grad_norms(params: RNNParams, Ws, x, y, h0=None) -> np.ndarray:
     """
     if not isinstance(params, RNNParams):
         raise TypeError(f"params must be RNNParams, got {type(params).__name__}")
-    weights = np.asarray(Ws, dtype=np.float64)
+    weights = check_array("Ws", Ws, finite=False)
     traj = forward(params, x, h0)  # validates x and h0; its states are replaced below
     T, B, n = traj.z.shape
     if weights.shape != (T, n, n):
@@ -377,7 +369,7 @@ def untied_layer_grad_norms(params: RNNParams, Ws, x, y, h0=None) -> np.ndarray:
         return term_norms(delta, h_prev)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DepthContrast:
     """Gradient norms by distance from the loss: untied deep network vs RNN.
 
@@ -392,47 +384,47 @@ class DepthContrast:
         ||g at distance d|| of the RNN.
     rnn_total_norm : float
         ||dL/dW|| of the RNN, the norm of the sum of its terms.
-    spectral_radius : float
+    rho : float
     activation : str
+    overflow_step : int or None
+        Where the RNN's gradient left float64 (:attr:`rnnbook.bptt.BPTTResult.overflow_step`;
+        None: nowhere); NaN norms appear only then (inf - inf has no float64 value).
     """
 
     distance: np.ndarray
     mlp_layer_norms: np.ndarray
     rnn_term_norms: np.ndarray
     rnn_total_norm: float
-    spectral_radius: float
+    rho: float
     activation: str
+    overflow_step: int | None = None
 
 
-def mlp_vs_rnn(
-    spectral_radius: float,
-    T: int,
-    activation: str = "tanh",
-    *,
-    n: int = 32,
-    seed: int = 0,
-) -> DepthContrast:
+def mlp_vs_rnn(rho: float, T: int, activation: str = "tanh", *, n: int = 32,
+               seed: int = 0) -> DepthContrast:
     """Return the :class:`DepthContrast` of an RNN and its untied T-layer counterpart.
 
     Both share U, b, V, c, the inputs, h0 and the target (:func:`scaled_rnn_problem`); the
     RNN uses one W, the untied network T independent Gaussian W_l, each rescaled to the same
     spectral radius.
     """
-    params, x, h0, y = scaled_rnn_problem(spectral_radius, T, activation, n=n, seed=seed)
+    params, x, h0, y = scaled_rnn_problem(rho, T, activation, n=n, seed=seed)
     rng = np.random.default_rng([seed, 2])
-    Ws = np.stack([_scaled(rng.normal(0.0, 1.0 / np.sqrt(n), (n, n)), float(spectral_radius))
+    Ws = np.stack([rescale_to_spectral_radius(gaussian_matrix(n, 1.0, rng), float(rho))
                    for _ in range(T)])
     mlp = untied_layer_grad_norms(params, Ws, x, y, h0)
     rnn = bptt(params, x, y, "mse_last", h0=h0, keep_terms=False, keep_chain=False)
     with np.errstate(over="ignore", invalid="ignore"):
         total = float(np.linalg.norm(rnn.grads["W"]))
+    overflow_step = rnn.overflow_step
     return DepthContrast(
         distance=np.arange(T),
         mlp_layer_norms=mlp[::-1].copy(),
         rnn_term_norms=rnn.W_term_norms[::-1].copy(),
         rnn_total_norm=total,
-        spectral_radius=float(spectral_radius),
+        rho=float(rho),
         activation=activation,
+        overflow_step=overflow_step,
     )
 
 
@@ -449,8 +441,7 @@ def describe_profile(profile: DistanceProfile, beyond: int = 10) -> str:
     if not isinstance(profile, DistanceProfile):
         raise TypeError(f"describe_profile expects a DistanceProfile, got "
                         f"{type(profile).__name__}")
-    if isinstance(beyond, bool) or not isinstance(beyond, int | np.integer) or beyond < 0:
-        raise ValueError(f"beyond must be a distance >= 0, got {beyond!r}")
+    check_count("beyond", beyond, 0)
     T = profile.distance.size
     picks = dict.fromkeys(d for d in (0, 5, 10, 20, T - 1) if d < T)
     norms = ", ".join(f"{_short(profile.norms[d])} at distance {d}" for d in picks)
@@ -459,6 +450,6 @@ def describe_profile(profile: DistanceProfile, beyond: int = 10) -> str:
     share_text = (f"terms farther than {beyond} make up {100 * share:.2g}% of the sum of term "
                   f"norms" if np.isfinite(share) else "the share of far terms is undefined")
     return (f"Norms of the terms of dL/dW against distance, {profile.activation} RNN with "
-            f"spectral radius {profile.spectral_radius:g} and T = {T}, on a log scale: "
+            f"spectral radius {profile.rho:g} and T = {T}, on a log scale: "
             f"{norms}. The whole gradient has norm {_short(profile.total_norm)}; {share_text}; "
             f"effective horizon {profile.horizon} (terms above {profile.eps:g} of the largest).")

@@ -21,9 +21,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from rnnbook.checks import check_count
+
 #: Bytes one explorer's frames may add to a page, counted as embedded (base64) text.
 #: Chapter pages must stay under 1.5 MB with all their explorers.
 DEFAULT_BUDGET = 700_000
+#: Image pixels per CSS pixel of every frame: frames are drawn at ``PIXEL_RATIO * dpi`` and shown
+#: at the size ``dpi`` gives, so that they are sharp on high-density screens.
+PIXEL_RATIO = 2
+#: Palette size of the frames (fewer colours keep the 2x frames small; line plots need few).
+FRAME_COLORS = 32
 MAX_PARAMETERS = 2
 
 
@@ -89,8 +96,8 @@ def _check_grids(grids: Mapping[str, Sequence]) -> dict[str, list]:
     return checked
 
 
-def _alt_text(alt: str | Callable[..., str], params: dict, result: Any) -> str:
-    text = alt(params, result) if callable(alt) else alt.format(**params)
+def _alt_text(alt: str | Callable[[Any], str], params: dict, result: Any) -> str:
+    text = alt(result) if callable(alt) else alt.format(**params)
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"alt text for {params} is empty; every frame needs a description")
     return text
@@ -101,7 +108,7 @@ def render_frames(
     plot: Callable[[Any], Figure],
     grids: Mapping[str, Sequence],
     *,
-    alt: str | Callable[[dict, Any], str],
+    alt: str | Callable[[Any], str],
     max_bytes: int = DEFAULT_BUDGET,
     dpi: int = 80,
 ) -> dict[tuple[int, ...], tuple[bytes, str]]:
@@ -117,6 +124,16 @@ def render_frames(
     grids = _check_grids(grids)
     if not callable(compute) or not callable(plot):
         raise TypeError("compute and plot must be callables")
+    dpi = check_count("dpi", dpi, 10, 600)
+    max_bytes = check_count("max_bytes", max_bytes)
+    if not callable(alt):
+        if not isinstance(alt, str):
+            raise TypeError(f"alt must be a str or a callable, got {type(alt).__name__}")
+        try:
+            alt.format(**{name: values[0] for name, values in grids.items()})
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValueError(f"alt {alt!r} names a field that is not a grid ({error!r}); its "
+                             f"fields can be {sorted(grids)}") from None
     names = list(grids)
     frames: dict[tuple[int, ...], tuple[bytes, str]] = {}
     total = 0
@@ -130,7 +147,7 @@ def render_frames(
         if not isinstance(fig, Figure):
             raise TypeError(f"plot must return a matplotlib Figure, got {type(fig).__name__} "
                             f"at {params}")
-        png = render_png(fig, dpi=dpi)
+        png = render_png(fig, dpi=PIXEL_RATIO * dpi, colors=FRAME_COLORS)
         total += 4 * ((len(png) + 2) // 3)  # the page embeds frames as base64
         if total > max_bytes:
             n_frames = int(np.prod([len(v) for v in grids.values()]))
@@ -145,8 +162,9 @@ def render_frames(
 
 def _frame_widget(png: bytes, alt: str) -> widgets.HTML:
     data = base64.b64encode(png).decode("ascii")
+    width = int.from_bytes(png[16:20], "big") // PIXEL_RATIO  # the PNG header's width
     return widgets.HTML(
-        f'<img class="rnnbook-frame" src="data:image/png;base64,{data}" '
+        f'<img class="rnnbook-frame" src="data:image/png;base64,{data}" width="{width}" '
         f'alt="{html.escape(alt, quote=True)}" style="max-width:100%;height:auto">'
     )
 
@@ -162,7 +180,7 @@ def explorer(
     plot: Callable[[Any], Figure],
     grids: Mapping[str, Sequence],
     *,
-    alt: str | Callable[[dict, Any], str],
+    alt: str | Callable[[Any], str],
     labels: Mapping[str, str] | None = None,
     start: Mapping[str, Any] | None = None,
     max_bytes: int = DEFAULT_BUDGET,
@@ -181,8 +199,9 @@ def explorer(
     grids : mapping
         One or two ``name: values`` pairs; each becomes a slider showing the real values.
     alt : str or callable
-        Alt text of each frame: a format string over the parameter names, or
-        ``alt(params, result) -> str``.
+        Alt text of each frame: a format string over the parameter names, or a describe
+        function, ``alt(result) -> str`` (the package's ``describe_*`` functions, passed as
+        they are).
     labels : mapping, optional
         Slider descriptions; default the parameter names.
     start : mapping, optional
@@ -190,7 +209,8 @@ def explorer(
     max_bytes : int
         Budget for the PNG frames; exceeding it raises ``ValueError``.
     dpi : int
-        Resolution of the frames.
+        Resolution of the frames in CSS pixels per inch; they are drawn at ``PIXEL_RATIO``
+        times it.
     """
     frames = render_frames(compute, plot, grids, alt=alt, max_bytes=max_bytes, dpi=dpi)
     grids = _check_grids(grids)

@@ -1,4 +1,4 @@
-"""What the gated cells (LSTM, GRU) share: the sigmoid, input checks, and Jacobian products.
+"""What the gated cells (LSTM, GRU) share: the sigmoid, input checks, and span results.
 
 A gradient that crosses many steps is multiplied by one Jacobian per step. For a sequence of
 one-step Jacobians ``J_1..J_T`` (``J_t`` = d state_t / d state_{t-1}) the product over the span
@@ -6,7 +6,8 @@ from step k to step T is
 
     d state_T / d state_k = J_T J_{T-1} ... J_{k+1},    and the empty product (k = T) is I.
 
-:func:`span_products` computes all of them at once, from the far end backwards.
+:func:`rnnbook.jacobian.span_products` computes all of them at once (indexed by the distance
+T - k), for the gated cells as for the Elman RNN; :class:`SpanJacobians` holds them indexed by k.
 """
 
 from __future__ import annotations
@@ -17,7 +18,17 @@ from typing import ClassVar, Self
 import numpy as np
 
 from rnnbook.activations import get_activation
-from rnnbook.checks import batched, check_count, check_real, finite_array
+from rnnbook.checks import (
+    batched,
+    check_array,
+    check_choice,
+    check_count,
+    check_flag,
+    check_real,
+    check_seed,
+    finite_array,
+)
+from rnnbook.spectra import gaussian_matrix
 
 sigmoid = get_activation("sigmoid").f
 
@@ -36,6 +47,8 @@ class GatedParams:
 
     GATES: ClassVar[tuple[str, ...]] = ()
     KIND: ClassVar[str] = "gated"
+    #: Bias vectors of size n kept apart from ``b`` (the GRU's b_hn), for the weight count.
+    EXTRA_BIASES: ClassVar[int] = 0
 
     def expected_shapes(self) -> dict[str, tuple[int, ...]]:
         """Return the shape every field must have, given W's columns and U's columns."""
@@ -72,8 +85,7 @@ class GatedParams:
 
     def gate(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return ``(U_k, W_k, b_k)``, shapes (n, d), (n, n), (n,), of gate ``name``."""
-        if name not in self.GATES:
-            raise ValueError(f"unknown {self.KIND} gate {name!r}; choose one of {self.GATES}")
+        check_choice(f"{self.KIND} gate", name, self.GATES)
         n, index = self.n_hidden, self.GATES.index(name)
         block = slice(index * n, (index + 1) * n)
         return self.U[block], self.W[block], self.b[block]
@@ -89,28 +101,124 @@ class GatedParams:
 
     @classmethod
     def _random_blocks(
-        cls, n_input, n_hidden, recurrent_scale, seed, *, gate: str, bias_name: str, bias
+        cls, n_input, n_hidden, g, seed, *, gate: str, bias_name: str, bias
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.random.Generator]:
         """Return ``(U, W, b, rng)`` drawn as the subclasses' ``random`` documents.
 
-        Entries of U have standard deviation 1/sqrt(d), of W recurrent_scale/sqrt(n), of b 0.1;
+        Entries of U have standard deviation 1/sqrt(d), of W g/sqrt(n), of b 0.1;
         ``bias`` (the argument called ``bias_name``) is added to ``gate``'s bias block.
         """
         d = check_count("n_input", n_input)
         n = check_count("n_hidden", n_hidden)
-        scale = check_real("recurrent_scale", recurrent_scale)
+        g = check_real("g", g)
         bias = check_real(bias_name, bias)
         k, index = len(cls.GATES), cls.GATES.index(gate)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed("seed", seed))
         b = rng.normal(0.0, 0.1, k * n)
         b[index * n:(index + 1) * n] += bias
         U = rng.normal(0.0, 1.0 / np.sqrt(d), (k * n, d))
-        W = rng.normal(0.0, scale / np.sqrt(n), (k * n, n))
+        W = gaussian_matrix(n, g, rng, rows=k * n)
         return U, W, b, rng
+
+
+class GatedTrajectory:
+    """What the LSTM and GRU trajectories share: ``h0``, ``h`` and the states steps read."""
+
+    h0: np.ndarray
+    h: np.ndarray
+
+    @property
+    def h_prev(self) -> np.ndarray:
+        """Hidden states h_0..h_{T-1}, shape (T, B, n): the state each step reads."""
+        return np.concatenate([self.h0[None], self.h[:-1]], axis=0)
+
+
+@dataclass(frozen=True, eq=False)
+class GatePathSplit:
+    """One-step Jacobians split as diag(gate_t) + rest_t: the gate-only path and all others.
+
+    Subclasses add the gate's field (named by ``GATE``); ``total`` is the full Jacobian.
+    """
+
+    t: np.ndarray
+    rest: np.ndarray
+
+    GATE: ClassVar[str] = ""
+
+    @property
+    def total(self) -> np.ndarray:
+        """diag(gate_t) + rest_t, shape (K, B, n, n)."""
+        gate = getattr(self, self.GATE)
+        return self.rest + gate[..., None] * np.eye(gate.shape[-1])
+
+
+def check_params(params, cls: type[GatedParams]) -> GatedParams:
+    """Return ``params``, or raise ``TypeError`` unless it is a ``cls`` instance."""
+    if not isinstance(params, cls):
+        raise TypeError(f"params must be {cls.__name__}, got {type(params).__name__}")
+    return params
+
+
+def check_trajectory(params, traj, params_cls: type[GatedParams], traj_cls: type) -> None:
+    """Raise unless ``params`` is a ``params_cls`` and ``traj`` a matching ``traj_cls``."""
+    check_params(params, params_cls)
+    if not isinstance(traj, traj_cls):
+        article = "an" if traj_cls.__name__[0] in "AEIOUL" else "a"
+        raise TypeError(f"traj must be {article} {traj_cls.__name__}, got "
+                        f"{type(traj).__name__}")
+    if traj.h.shape[-1] != params.n_hidden or traj.x.shape[-1] != params.n_input:
+        raise ValueError(f"traj (x {traj.x.shape}, h {traj.h.shape}) does not match params "
+                         f"(d={params.n_input}, n={params.n_hidden})")
+
+
+def count_gated_params(cls: type[GatedParams], n_input: int, n_hidden: int, *,
+                       torch_biases: bool = True) -> int:
+    """Return the number of weights of one gated layer of class ``cls``.
+
+    k blocks of U (n x d), W (n x n) and a bias: k (n d + n n + n), plus k n for torch's second
+    bias vector (``torch_biases``) or else ``cls.EXTRA_BIASES`` n (the biases kept apart).
+    """
+    d = check_count("n_input", n_input)
+    n = check_count("n_hidden", n_hidden)
+    k = len(cls.GATES)
+    extra = k if check_flag("torch_biases", torch_biases) else cls.EXTRA_BIASES
+    return k * (n * d + n * n + n) + extra * n
+
+
+def gated_to_torch(params: GatedParams, bias_hh: np.ndarray, *, cell: bool = False):
+    """Return a float64 torch LSTM/GRU layer (or cell) with U, W, b and this ``bias_hh``.
+
+    b goes to ``bias_ih``; the layer type follows ``params.KIND`` ("LSTM" or "GRU").
+    """
+    import torch
+
+    n_input, n_hidden = params.n_input, params.n_hidden
+    if check_flag("cell", cell):
+        module = getattr(torch.nn, f"{params.KIND}Cell")(n_input, n_hidden, dtype=torch.float64)
+        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    else:
+        module = getattr(torch.nn, params.KIND)(n_input, n_hidden, dtype=torch.float64)
+        names = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+    with torch.no_grad():
+        for name, value in zip(names, (params.U, params.W, params.b, bias_hh), strict=True):
+            getattr(module, name).copy_(torch.from_numpy(np.ascontiguousarray(value)))
+    return module
+
+
+def sequence_inputs(params: GatedParams, x, **initial) -> tuple[np.ndarray, np.ndarray, list]:
+    """Return ``(x (T, B, d), U x_t + b (T, B, k n), [initial state (B, n), ...])``.
+
+    ``initial`` names the initial states in order (``h0=...``, ``c0=...``); None gives zeros.
+    """
+    xb, _ = batched("x", x, params.n_input, 2)
+    states = [initial_state(name, value, xb.shape[1], params.n_hidden)
+              for name, value in initial.items()]
+    return xb, xb @ params.U.T + params.b, states
 
 
 def initial_state(name: str, value, batch: int, width: int) -> np.ndarray:
     """Return an initial state of shape ``(batch, width)``: zeros if ``value`` is None."""
+    batch, width = check_count("batch", batch), check_count("width", width)
     if value is None:
         return np.zeros((batch, width))
     state, _ = batched(name, value, width, 1)
@@ -118,32 +226,6 @@ def initial_state(name: str, value, batch: int, width: int) -> np.ndarray:
         raise ValueError(f"{name} has batch size {state.shape[0]} (shape {state.shape}) but x "
                          f"has batch size {batch}")
     return state
-
-
-def span_products(jacobians: np.ndarray) -> np.ndarray:
-    """Return all span products of one-step Jacobians, shape (T + 1, B, n, n).
-
-    Parameters
-    ----------
-    jacobians : ndarray, shape (T, B, n, n)
-        ``jacobians[t - 1]`` is J_t = d s_t / d s_{t-1}, for t = 1..T.
-
-    Returns
-    -------
-    ndarray, shape (T + 1, B, n, n)
-        Entry k is d s_T / d s_k = J_T ... J_{k+1} for k = 0..T (entry T is the identity).
-        Overflow is not an error: entries may be inf or nan.
-    """
-    jacobians = np.asarray(jacobians, dtype=np.float64)
-    if jacobians.ndim != 4 or jacobians.shape[-1] != jacobians.shape[-2]:
-        raise ValueError(f"jacobians must have shape (T, B, n, n), got {jacobians.shape}")
-    T, B, n, _ = jacobians.shape
-    products = np.empty((T + 1, B, n, n))
-    products[T] = np.eye(n)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(T - 1, -1, -1):
-            products[k] = products[k + 1] @ jacobians[k]
-    return products
 
 
 def spectral_norms(matrices: np.ndarray) -> np.ndarray:
@@ -158,7 +240,7 @@ def spectral_norms(matrices: np.ndarray) -> np.ndarray:
     ndarray, shape (...)
         ``inf`` wherever a matrix holds inf or nan (an overflowed product).
     """
-    matrices = np.asarray(matrices, dtype=np.float64)
+    matrices = check_array("matrices", matrices, finite=False)
     if matrices.ndim < 2:
         raise ValueError(f"matrices must have at least 2 dimensions, got shape {matrices.shape}")
     norms = np.full(matrices.shape[:-2], np.inf)
@@ -181,7 +263,8 @@ class SpanJacobians:
     products : ndarray, shape (K, B, n, n)
         d s_T / d s_k for each k and each sequence in the batch.
     norms : ndarray, shape (K, B)
-        Spectral norms ||d s_T / d s_k||_2 (inf where a product overflowed).
+        Spectral norms ||d s_T / d s_k||_2, computed without overflow (``inf`` only beyond the
+        float range, where ``products`` hold +-inf: see :func:`rnnbook.jacobian.span_products`).
     gate_path : ndarray, shape (K, B, n)
         The diagonal of the gate-only path: prod_{j=k+1}^{T} f_j for the LSTM (forget gates),
         prod z_j for the GRU (update gates). Its largest entry is that path's spectral norm.
@@ -202,7 +285,7 @@ def gate_path_products(gates: np.ndarray) -> np.ndarray:
     gates : ndarray, shape (T, B, n)
         Gate values for steps 1..T; entry T of the result is all ones (an empty product).
     """
-    gates = np.asarray(gates, dtype=np.float64)
+    gates = check_array("gates", gates, finite=False)
     if gates.ndim != 3:
         raise ValueError(f"gates must have shape (T, B, n), got {gates.shape}")
     ones = np.ones((1, *gates.shape[1:]))

@@ -37,17 +37,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from rnnbook.checks import batched, check_count
-from rnnbook.gates import (
-    GatedParams,
-    SpanJacobians,
-    gate_path_products,
-    initial_state,
-    sigmoid,
-    span_products,
-    spectral_norms,
-    torch_weights,
-)
+from rnnbook import gates
+from rnnbook.checks import batched
+from rnnbook.gates import GatedParams, SpanJacobians, initial_state, sigmoid
+from rnnbook.jacobian import span_norms, span_products
 
 #: Gate blocks in the order torch stacks them.
 GRU_GATES = ("r", "z", "n")
@@ -73,34 +66,27 @@ class GRUParams(GatedParams):
 
     GATES: ClassVar[tuple[str, ...]] = GRU_GATES
     KIND: ClassVar[str] = "GRU"
+    EXTRA_BIASES: ClassVar[int] = 1
 
     def expected_shapes(self) -> dict[str, tuple[int, ...]]:
         """Return the shape every field must have; b_hn is (n,)."""
         return {**super().expected_shapes(), "b_hn": (self.W.shape[1],)}
 
     @classmethod
-    def random(
-        cls,
-        n_input: int,
-        n_hidden: int,
-        *,
-        recurrent_scale: float = 1.0,
-        update_bias: float = 0.0,
-        seed: int = 0,
-    ) -> GRUParams:
-        """Return random weights: Gaussian, variance 1/fan-in, W scaled by ``recurrent_scale``.
+    def random(cls, n_input: int, n_hidden: int, *, g: float = 1.0, update_bias: float = 0.0,
+               seed: int = 0) -> GRUParams:
+        """Return random Gaussian weights (U 1/sqrt(d), W g/sqrt(n), biases and b_hn 0.1).
 
-        Entries of U have standard deviation 1/sqrt(d), entries of W recurrent_scale/sqrt(n),
-        biases 0.1; ``update_bias`` is added to b_z (a positive value keeps z_t near 1, so the
-        state is copied).
+        ``update_bias`` is added to b_z (a positive value keeps z_t near 1, so the state is
+        copied).
         """
-        U, W, b, rng = cls._random_blocks(n_input, n_hidden, recurrent_scale, seed, gate="z",
+        U, W, b, rng = cls._random_blocks(n_input, n_hidden, g, seed, gate="z",
                                           bias_name="update_bias", bias=update_bias)
         return cls(U=U, W=W, b=b, b_hn=rng.normal(0.0, 0.1, W.shape[1]))
 
 
 @dataclass(frozen=True, eq=False)
-class GRUTrajectory:
+class GRUTrajectory(gates.GatedTrajectory):
     """Everything a GRU forward pass computed, with a batch axis always present.
 
     Attributes
@@ -120,16 +106,9 @@ class GRUTrajectory:
     n: np.ndarray
     h: np.ndarray
 
-    @property
-    def h_prev(self) -> np.ndarray:
-        """Hidden states h_0..h_{T-1}, shape (T, B, n): the state each step reads."""
-        return np.concatenate([self.h0[None], self.h[:-1]], axis=0)
-
 
 def _check_params(params) -> GRUParams:
-    if not isinstance(params, GRUParams):
-        raise TypeError(f"params must be GRUParams, got {type(params).__name__}")
-    return params
+    return gates.check_params(params, GRUParams)
 
 
 def _step(params: GRUParams, inputs: np.ndarray, h_prev: np.ndarray):
@@ -184,12 +163,10 @@ def gru_forward(params: GRUParams, x, h0=None) -> GRUTrajectory:
         Initial state; zeros by default.
     """
     params = _check_params(params)
-    xb, _ = batched("x", x, params.n_input, 2)
+    xb, inputs, (h_prev,) = gates.sequence_inputs(params, x, h0=h0)
     T, B, _ = xb.shape
     size = params.n_hidden
-    h_prev = initial_state("h0", h0, B, size)
     h0b = h_prev
-    inputs = xb @ params.U.T + params.b
     out = {name: np.empty((T, B, size)) for name in ("r", "z", "n", "h")}
     for t in range(T):
         values = _step(params, inputs[t], h_prev)
@@ -205,11 +182,7 @@ def gru_count_params(n_input: int, n_hidden: int, *, torch_biases: bool = True) 
     With ``torch_biases`` (two bias vectors) 3 (n d + n n + 2 n); otherwise (as
     :class:`GRUParams`: the r and z biases folded, b_hn kept) 3 (n d + n n + n) + n.
     """
-    d = check_count("n_input", n_input)
-    n = check_count("n_hidden", n_hidden)
-    if torch_biases:
-        return 3 * (n * d + n * n + 2 * n)
-    return 3 * (n * d + n * n + n) + n
+    return gates.count_gated_params(GRUParams, n_input, n_hidden, torch_biases=torch_biases)
 
 
 def gru_to_torch(params: GRUParams, *, cell: bool = False):
@@ -217,20 +190,9 @@ def gru_to_torch(params: GRUParams, *, cell: bool = False):
 
     b goes to ``bias_ih``; ``bias_hh`` is [0; 0; b_hn].
     """
-    import torch
-
     params = _check_params(params)
-    if cell:
-        module = torch.nn.GRUCell(params.n_input, params.n_hidden, dtype=torch.float64)
-        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-    else:
-        module = torch.nn.GRU(params.n_input, params.n_hidden, dtype=torch.float64)
-        names = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
     bias_hh = np.concatenate([np.zeros(2 * params.n_hidden), params.b_hn])
-    with torch.no_grad():
-        for name, value in zip(names, (params.U, params.W, params.b, bias_hh), strict=True):
-            getattr(module, name).copy_(torch.from_numpy(value))
-    return module
+    return gates.gated_to_torch(params, bias_hh, cell=cell)
 
 
 def gru_from_torch(module) -> GRUParams:
@@ -238,23 +200,18 @@ def gru_from_torch(module) -> GRUParams:
 
     The r and z biases are summed (b_ir + b_hr, b_iz + b_hz); b_in and b_hn stay apart.
     """
-    U, W, b_ih, b_hh = torch_weights(module, "gru")
+    U, W, b_ih, b_hh = gates.torch_weights(module, "gru")
     n = W.shape[1]
     b = b_ih + np.concatenate([b_hh[:2 * n], np.zeros(n)])
     return GRUParams(U=U, W=W, b=b, b_hn=b_hh[2 * n:])
 
 
 def _check_trajectory(params, traj) -> None:
-    _check_params(params)
-    if not isinstance(traj, GRUTrajectory):
-        raise TypeError(f"traj must be a GRUTrajectory, got {type(traj).__name__}")
-    if traj.h.shape[-1] != params.n_hidden or traj.x.shape[-1] != params.n_input:
-        raise ValueError(f"traj (x {traj.x.shape}, h {traj.h.shape}) does not match params "
-                         f"(d={params.n_input}, n={params.n_hidden})")
+    gates.check_trajectory(params, traj, GRUParams, GRUTrajectory)
 
 
 @dataclass(frozen=True, eq=False)
-class GRUJacobian:
+class GRUJacobian(gates.GatePathSplit):
     """The one-step Jacobians dh_t/dh_{t-1} = diag(z_t) + rest_t, t = 1..T.
 
     Attributes
@@ -267,15 +224,9 @@ class GRUJacobian:
         The paths through the gates and the candidate.
     """
 
-    t: np.ndarray
     update: np.ndarray
-    rest: np.ndarray
 
-    @property
-    def total(self) -> np.ndarray:
-        """dh_t/dh_{t-1} = diag(z_t) + rest_t, shape (T, B, n, n)."""
-        size = self.update.shape[-1]
-        return self.rest + self.update[..., None] * np.eye(size)
+    GATE: ClassVar[str] = "update"
 
 
 def gru_jacobian(params: GRUParams, traj: GRUTrajectory) -> GRUJacobian:
@@ -295,9 +246,8 @@ def gru_jacobian(params: GRUParams, traj: GRUTrajectory) -> GRUJacobian:
 
 def gru_spans(params: GRUParams, traj: GRUTrajectory) -> SpanJacobians:
     """Return dh_T/dh_k for k = 0..T as :class:`SpanJacobians` (``gate_path`` = prod z_j)."""
-    jacobian = gru_jacobian(params, traj)
+    total = gru_jacobian(params, traj).total
     T = traj.h.shape[0]
-    products = span_products(jacobian.total)
     k = np.arange(0, T + 1)
-    return SpanJacobians(k=k, distance=T - k, products=products,
-                         norms=spectral_norms(products), gate_path=gate_path_products(traj.z))
+    return SpanJacobians(k=k, distance=T - k, products=span_products(total)[::-1],
+                         norms=span_norms(total)[::-1], gate_path=gates.gate_path_products(traj.z))

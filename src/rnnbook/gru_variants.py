@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.gates import sigmoid
+from rnnbook.checks import check_choice
+from rnnbook.gates import check_params, sigmoid
 from rnnbook.gru import GRUParams, gru_cell, step_inputs
 
 CONVENTIONS = ("torch", "cho", "chung")
@@ -29,22 +30,11 @@ CONVENTIONS = ("torch", "cho", "chung")
 def gru_step(params: GRUParams, x, h, convention: str = "torch") -> np.ndarray:
     """Return h_t after one GRU step from h_{t-1} in the given convention.
 
-    Parameters
-    ----------
-    params : GRUParams
-    x : array_like, shape (d,) or (B, d)
-    h : array_like, shape (n,) or (B, n)
-        Previous hidden state (same batch layout as ``x``).
-    convention : {"torch", "cho", "chung"}
-
-    Returns
-    -------
-    ndarray, shape (n,) or (B, n)
+    ``params``, ``x`` (d,) or (B, d), ``h`` (n,) or (B, n) and the result are as in
+    :func:`rnnbook.gru.gru_cell`; ``convention`` is one of :data:`CONVENTIONS`.
     """
-    if not isinstance(params, GRUParams):
-        raise TypeError(f"params must be GRUParams, got {type(params).__name__}")
-    if convention not in CONVENTIONS:
-        raise ValueError(f"unknown convention {convention!r}; choose one of {CONVENTIONS}")
+    check_params(params, GRUParams)
+    check_choice("convention", convention, CONVENTIONS)
     if convention == "torch":
         return gru_cell(params, x, h)
     xb, hb, single = step_inputs(params, x, h)
@@ -58,8 +48,7 @@ def gru_step(params: GRUParams, x, h, convention: str = "torch") -> np.ndarray:
 
 def flip_update_gate(params: GRUParams) -> GRUParams:
     """Return weights whose update gate is 1 - z: U_z, W_z and b_z negated, the rest unchanged."""
-    if not isinstance(params, GRUParams):
-        raise TypeError(f"params must be GRUParams, got {type(params).__name__}")
+    check_params(params, GRUParams)
     n = params.n_hidden
     U, W, b = params.U.copy(), params.W.copy(), params.b.copy()
     for array in (U, W, b):

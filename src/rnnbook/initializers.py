@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook.activations import get_activation
-from rnnbook.checks import check_count, check_positive
+from rnnbook.checks import check_choice, check_count, check_positive, check_seed
 from rnnbook.jacobian import slopes, span_norms
 from rnnbook.rnn import RNNParams, forward
-from rnnbook.spectra import power_norms, spectral_norm, spectral_radius
+from rnnbook.spectra import gaussian_matrix, power_norms, spectral_norm, spectral_radius
 
 
 def orthogonal(n: int, gain: float = 1.0, *, seed: int = 0) -> np.ndarray:
@@ -45,7 +45,7 @@ def orthogonal(n: int, gain: float = 1.0, *, seed: int = 0) -> np.ndarray:
         Seed of ``numpy.random.default_rng`` for A.
     """
     n, gain = check_count("n", n), check_positive("gain", gain)
-    a = np.random.default_rng(seed).standard_normal((n, n))
+    a = np.random.default_rng(check_seed("seed", seed)).standard_normal((n, n))
     q, r = np.linalg.qr(a)
     signs = np.sign(np.diag(r))
     signs[signs == 0] = 1.0
@@ -68,7 +68,7 @@ def identity(n: int, scale: float = 1.0) -> np.ndarray:
 def scaled_gaussian(n: int, g: float = 1.0, *, seed: int = 0) -> np.ndarray:
     """Return a matrix of independent N(0, g^2 / n) entries, shape (n, n); rho(W) ~ g.
 
-    This is the same distribution as ``RNNParams.random(..., recurrent_scale=g)`` uses for W.
+    This is the same distribution as ``RNNParams.random(..., g=g)`` uses for W.
 
     Parameters
     ----------
@@ -80,7 +80,7 @@ def scaled_gaussian(n: int, g: float = 1.0, *, seed: int = 0) -> np.ndarray:
         Seed of ``numpy.random.default_rng``.
     """
     n, g = check_count("n", n), check_positive("g", g)
-    return np.random.default_rng(seed).normal(0.0, g / np.sqrt(n), (n, n))
+    return gaussian_matrix(n, g, seed)
 
 
 def _orthogonal(n: int, scale: float, seed: int) -> np.ndarray:
@@ -117,13 +117,12 @@ def recurrent_init(name: str, n: int, scale: float = 1.0, *, seed: int = 0) -> n
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
-    if name not in INITIALIZERS:
-        raise ValueError(f"unknown initialiser {name!r}; choose one of: "
-                         f"{', '.join(sorted(INITIALIZERS))}")
-    return INITIALIZERS[name](n, scale, seed)
+    initialiser = INITIALIZERS[check_choice("initialiser", name, tuple(INITIALIZERS))]
+    return initialiser(check_count("n", n), check_positive("scale", scale),
+                       check_seed("seed", seed))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class InitialGradient:
     """How far a gradient travels back in time through a freshly initialised RNN.
 

@@ -20,6 +20,14 @@ and W (dh_t/dh_k) = (dz_{t+1}/dz_{k+1}) W. One step has J_t = D_t W and K_{t+1} 
 products AB and BA, which share their eigenvalues but in general not their singular values.
 Both obey the same bound: each factor has norm <= gamma sigma_max(W), gamma = sup |f'|.
 
+Spans, for every cell. :func:`span_products` and :func:`span_norms` are the one place the book
+multiplies one-step Jacobians over spans, for the Elman RNN here and for the LSTM and GRU
+(:mod:`rnnbook.lstm`, :mod:`rnnbook.gru`, whose Jacobians carry a batch axis). One index
+convention: entry d is the span of distance d that ends at the last step,
+P_d = J_T J_{T-1} ... J_{T-d+1} = ds_T/ds_{T-d}, with P_0 = I (reverse the first axis,
+``[::-1]``, to index by the earlier step k = T - d). The norms are computed from a running
+product rescaled by exact powers of two, so they never overflow.
+
 Norms are spectral norms (largest singular value) throughout.
 """
 
@@ -30,12 +38,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook.activations import get_activation
-from rnnbook.checks import check_count, check_real
+from rnnbook.checks import check_array, check_count, check_flag, check_real
 from rnnbook.rnn import RNNParams, Trajectory, forward
 from rnnbook.spectra import (
     eigenvalues,
     power_norms,
     rescale_to_spectral_radius,
+    rescaled_running_products,
     running_product_log2_norms,
     spectral_norm,
     spectral_radius,
@@ -85,7 +94,7 @@ def net_jacobians(params: RNNParams, trajectory: Trajectory, batch: int = 0) -> 
 def _check_stack(jacobians) -> np.ndarray:
     if isinstance(jacobians, str) or jacobians is None:
         raise TypeError(f"jacobians must be an array (T, n, n), got {type(jacobians).__name__}")
-    stack = np.asarray(jacobians, dtype=np.float64)
+    stack = check_array("jacobians", jacobians, finite=False)
     if stack.ndim != 3 or stack.shape[1] != stack.shape[2] or stack.shape[1] == 0:
         raise ValueError(f"jacobians must have shape (T, n, n), got {stack.shape}")
     return stack
@@ -108,36 +117,80 @@ def span_product(jacobians, t: int, k: int) -> np.ndarray:
     return product
 
 
-def span_products(jacobians) -> np.ndarray:
-    """Return P_d = J_T J_{T-1} ... J_{T-d+1} for d = 0..T, shape (T + 1, n, n); P_0 = I.
+def _check_spans(jacobians) -> np.ndarray:
+    if isinstance(jacobians, str) or jacobians is None:
+        raise TypeError(f"jacobians must be an array (T, ..., n, n), got "
+                        f"{type(jacobians).__name__}")
+    stack = check_array("jacobians", jacobians, finite=False)
+    if stack.ndim < 3 or stack.shape[-1] != stack.shape[-2] or stack.shape[-1] == 0:
+        raise ValueError(f"jacobians must have shape (T, n, n) or (T, B, n, n), got "
+                         f"{stack.shape}")
+    return stack
 
-    P_d = dh_T/dh_{T-d} when J are the step Jacobians. One backward accumulation,
-    P_d = P_{d-1} J_{T-d+1}. Formed as is: after an overflow the entries are ``inf``/NaN.
+
+def span_products(jacobians, *, rescaled: bool = False):
+    """Return P_d = J_T J_{T-1} ... J_{T-d+1} for d = 0..T, shape (T + 1, ..., n, n); P_0 = I.
+
+    P_d = ds_T/ds_{T-d} when J are the step Jacobians (J[t - 1] = J_t = ds_t/ds_{t-1}). One
+    backward accumulation, P_d = P_{d-1} J_{T-d+1}.
+
+    Parameters
+    ----------
+    jacobians : array_like, shape (T, n, n) or (T, B, n, n)
+        One-step Jacobians, with optional batch axes between T and the matrix axes.
+    rescaled : bool
+        False: return the products as float64 arrays: an entry beyond the float64 range is
+        ``+inf`` or ``-inf`` with its sign (never NaN from finite Jacobians), like
+        :func:`span_norms`. True: return ``(Q, exponents)`` with P_d = Q_d 2^exponents[d], shapes
+        (T + 1, ..., n, n) and (T + 1, ...): the same products to the bit, rescaled by exact
+        powers of two so that they never overflow (see
+        :func:`rnnbook.spectra.rescaled_running_products`); for norms of spans far beyond the
+        float range, or of parts of them.
     """
-    stack = _check_stack(jacobians)
-    T, n = stack.shape[0], stack.shape[1]
-    products = np.empty((T + 1, n, n))
+    stack = _check_spans(jacobians)
+    T, n = stack.shape[0], stack.shape[-1]
+    if check_flag("rescaled", rescaled):
+        batch = stack.shape[1:-2]
+        Q = np.empty((T + 1, *batch, n, n))
+        exponents = np.zeros((T + 1, *batch), dtype=np.int64)
+        Q[0] = np.eye(n)
+        for index in np.ndindex(*batch):
+            chain = stack[(slice(None), *index)][::-1]
+            for d, (product, shift) in enumerate(rescaled_running_products(chain), start=1):
+                Q[(d, *index)] = product
+                exponents[(d, *index)] = shift
+        return Q, exponents
+    products = np.empty((T + 1, *stack.shape[1:]))
     products[0] = np.eye(n)
     with np.errstate(over="ignore", invalid="ignore"):
         for d in range(1, T + 1):
             products[d] = products[d - 1] @ stack[T - d]
+        if np.all(np.isfinite(stack)) and not np.all(np.isfinite(products)):
+            # overflow on the way: form the products rescaled (never overflowing), then
+            # write them out, so an entry beyond float64 is +-inf with its sign, not NaN
+            Q, exponents = span_products(stack, rescaled=True)
+            products = np.ldexp(Q, exponents[..., None, None])
     return products
 
 
 def span_norms(jacobians) -> np.ndarray:
-    """Return ||J_T ... J_{T-d+1}|| for d = 0..T, shape (T + 1,): every span ending at T.
+    """Return ||J_T ... J_{T-d+1}|| for d = 0..T, shape (T + 1, ...): every span ending at T.
 
-    Entry d is ||dh_T/dh_{T-d}||. One backward accumulation, P_d = P_{d-1} J_{T-d+1}, with the
+    Entry d is ||ds_T/ds_{T-d}|| (the norms of :func:`span_products`; ``jacobians`` is
+    (T, n, n) or (T, B, n, n)). One backward accumulation, P_d = P_{d-1} J_{T-d+1}, with the
     running product rescaled by exact powers of two (see
     :func:`rnnbook.spectra.running_product_log2_norms`), so it never overflows and every
     representable norm is accurate to round-off. Overflow is not an error: a norm beyond the
-    float range (about 1.8e308) is ``inf``, one below it (about 5e-324) is 0; a non-finite
-    Jacobian (a forward pass that overflowed) makes that span and all longer ones NaN.
+    float range (about 1.8e308) is ``inf``, one below it (about 5e-324) is 0; a NaN Jacobian
+    (undefined input) makes that span and all longer ones NaN.
     """
-    stack = _check_stack(jacobians)
-    mantissa, exponent = running_product_log2_norms(stack[::-1])
-    with np.errstate(over="ignore", under="ignore"):
-        return np.ldexp(mantissa, exponent)
+    stack = _check_spans(jacobians)
+    norms = np.empty((stack.shape[0] + 1, *stack.shape[1:-2]))
+    for index in np.ndindex(*stack.shape[1:-2]):
+        mantissa, exponent = running_product_log2_norms(stack[(slice(None), *index)][::-1])
+        with np.errstate(over="ignore", under="ignore"):
+            norms[(slice(None), *index)] = np.ldexp(mantissa, exponent)
+    return norms
 
 
 def span_norm(jacobians, t: int, k: int) -> float:
@@ -172,7 +225,7 @@ def net_jacobian(params: RNNParams, trajectory: Trajectory, t: int, k: int,
     return product
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class JacobianForms:
     """The state-space and net-space Jacobians of one span k..t, and where they meet.
 
@@ -213,7 +266,7 @@ def jacobian_forms(params: RNNParams, trajectory: Trajectory, t: int, k: int,
                          mixed=slope_t[:, None] * net)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PascanuCondition:
     """Pascanu et al. (2013): the one-step bound ||J_t|| <= gamma sigma_max(W) = eta.
 
@@ -258,7 +311,7 @@ def pascanu_bound(W, activation: str, steps: int) -> np.ndarray:
         return eta ** np.arange(steps + 1, dtype=float)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ProductBounds:
     """||dh_T/dh_{T-d}|| along one trajectory, next to the two bounds on it.
 
@@ -301,14 +354,14 @@ def products_and_bounds(params: RNNParams, trajectory: Trajectory,
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EigenProducts:
     """Spectrum of a random W and the Jacobian products of the RNN that uses it.
 
     Attributes
     ----------
-    scale : float
-        g: W has entries N(0, g^2/n), so rho(W) is close to g (circular law).
+    g : float
+        W has entries N(0, g^2/n), so rho(W) is close to g (circular law).
     activation : str
     gamma : float
     eigenvalues : ndarray, shape (n,), complex
@@ -325,7 +378,7 @@ class EigenProducts:
         ||W^d||: the products of the linear RNN with the same W (the eigenvalue story).
     """
 
-    scale: float
+    g: float
     activation: str
     gamma: float
     eigenvalues: np.ndarray
@@ -338,47 +391,46 @@ class EigenProducts:
 
 
 def eigen_and_products(
-    scale: float,
+    g: float,
     activation: str = "tanh",
     *,
-    n_hidden: int = 32,
-    steps: int = 60,
+    n: int = 32,
+    T: int = 60,
     n_input: int = 4,
     input_scale: float = 1.0,
     seed: int = 0,
 ) -> EigenProducts:
-    """Return the :class:`EigenProducts` of ``RNNParams.random(..., recurrent_scale=scale)``.
+    """Return the :class:`EigenProducts` of ``RNNParams.random(..., g=g)``.
 
     Parameters
     ----------
-    scale : float
+    g : float
         g >= 0, the scale of W.
     activation : str
-    n_hidden : int
-        n, the size of W.
-    steps : int
-        T, the length of the trajectory (inputs N(0, input_scale^2), h_0 = 0).
+    n : int
+        The size of W.
+    T : int
+        The length of the trajectory (inputs N(0, input_scale^2), h_0 = 0).
     n_input : int
     input_scale : float
     seed : int
         Seeds the weights; the inputs use ``seed + 1``.
     """
-    scale = check_real("scale", scale, low=0.0)
+    g = check_real("g", g, low=0.0)
     input_scale = check_real("input_scale", input_scale, low=0.0)
-    steps = check_count("steps", steps, 1, 100_000)
-    params = RNNParams.random(n_input, n_hidden, 1, activation=activation,
-                              recurrent_scale=scale, seed=seed)
-    x = np.random.default_rng(seed + 1).normal(0.0, input_scale, (steps, n_input))
+    T = check_count("T", T, 1, 100_000)
+    params = RNNParams.random(n_input, n, 1, activation=activation, g=g, seed=seed)
+    x = np.random.default_rng(seed + 1).normal(0.0, input_scale, (T, n_input))
     result = products_and_bounds(params, forward(params, x))
     return EigenProducts(
-        scale=scale, activation=activation, gamma=result.gamma,
+        g=g, activation=activation, gamma=result.gamma,
         eigenvalues=eigenvalues(params.W), rho=spectral_radius(params.W),
         sigma_max=result.sigma_max, d=result.d, norms=result.norms, bound=result.bound,
-        linear=power_norms(params.W, steps),
+        linear=power_norms(params.W, T),
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Saturation:
     """A tanh RNN whose W has rho > 1, yet whose Jacobian products vanish: its units saturate.
 
@@ -413,8 +465,8 @@ def saturation_example(
     rho: float = 1.5,
     bias: float = 6.0,
     *,
-    n_hidden: int = 16,
-    steps: int = 30,
+    n: int = 16,
+    T: int = 30,
     seed: int = 0,
 ) -> Saturation:
     """Return the :class:`Saturation` of a tanh RNN with rho(W) = ``rho`` and a large bias.
@@ -424,21 +476,21 @@ def saturation_example(
     """
     rho = check_real("rho", rho, low=0.0, strict=True)
     bias = check_real("bias", bias)
-    steps = check_count("steps", steps, 1, 100_000)
-    base = RNNParams.random(1, n_hidden, 1, activation="tanh", seed=seed)
+    T = check_count("T", T, 1, 100_000)
+    base = RNNParams.random(1, n, 1, activation="tanh", seed=seed)
     params = base.replace(W=rescale_to_spectral_radius(base.W, rho),
-                          b=np.full(n_hidden, bias))
-    x = np.random.default_rng(seed + 1).normal(0.0, 1.0, (steps, 1))
+                          b=np.full(n, bias))
+    x = np.random.default_rng(seed + 1).normal(0.0, 1.0, (T, 1))
     trajectory = forward(params, x)
     result = products_and_bounds(params, trajectory)
     return Saturation(
         rho=spectral_radius(params.W), sigma_max=result.sigma_max, bias=bias,
         max_slope=np.max(slopes(params, trajectory), axis=1), d=result.d, norms=result.norms,
-        trajectory_bound=result.trajectory_bound, linear=power_norms(params.W, steps),
+        trajectory_bound=result.trajectory_bound, linear=power_norms(params.W, T),
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class AlternatingSaturation:
     """A two-unit tanh RNN whose inputs saturate its units in turn.
 
@@ -475,7 +527,7 @@ class AlternatingSaturation:
 
 
 def alternating_saturation(weight: float = 1.5, slope: float = 0.1,
-                           steps: int = 40) -> AlternatingSaturation:
+                           T: int = 40) -> AlternatingSaturation:
     """Return the :class:`AlternatingSaturation` with W = weight [[0, 1], [1, 0]] over T steps.
 
     Parameters
@@ -484,17 +536,17 @@ def alternating_saturation(weight: float = 1.5, slope: float = 0.1,
         a > 0, the off-diagonal entry of W.
     slope : float
         0 < slope <= 1, the value of tanh' at the saturated unit's pre-activation.
-    steps : int
-        T >= 2.
+    T : int
+        The sequence length, >= 2.
     """
     weight = check_real("weight", weight, low=0.0, strict=True)
     slope = check_real("slope", slope, low=0.0, strict=True)
     if slope > 1.0:
         raise ValueError(f"slope must be at most 1 (the largest value of tanh'), got {slope:g}")
-    steps = check_count("steps", steps, 2, 100_000)
+    T = check_count("T", T, 2, 100_000)
     c = float(np.arctanh(np.sqrt(1.0 - slope)))
     W = weight * np.array([[0.0, 1.0], [1.0, 0.0]])
-    targets = np.array([[0.0, c] if t % 2 == 1 else [c, 0.0] for t in range(1, steps + 1)])
+    targets = np.array([[0.0, c] if t % 2 == 1 else [c, 0.0] for t in range(1, T + 1)])
     previous = np.vstack([np.zeros((1, 2)), np.tanh(targets[:-1])])  # h_0 = 0, h_1, ...
     x = targets - previous @ W.T  # z_t = x_t + W h_{t-1}
     params = RNNParams(U=np.eye(2), W=W, b=np.zeros(2), V=np.ones((1, 2)), c=np.zeros(1),
@@ -506,16 +558,17 @@ def alternating_saturation(weight: float = 1.5, slope: float = 0.1,
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BoundSurvey:
     """Pascanu's bound checked on many random RNNs, one entry per instance.
 
     Attributes
     ----------
     activation : ndarray, shape (N,), str
-    scale : ndarray, shape (N,)
-        g, the scale of W (entries N(0, g^2/n)).
-    n_hidden : ndarray, shape (N,), int
+    g : ndarray, shape (N,)
+        The scale of W (entries N(0, g^2/n)).
+    n : ndarray, shape (N,), int
+        The hidden size.
     eta : ndarray, shape (N,)
         gamma sigma_max(W), the one-step bound.
     largest : ndarray, shape (N,)
@@ -524,63 +577,63 @@ class BoundSurvey:
         ||J_T ... J_1||, the product over the whole sequence.
     worst_ratio : ndarray, shape (N,)
         max_d ||J_T ... J_{T-d+1}|| / (gamma sigma_max)^d: at most 1 when the bound holds.
-    steps : int
-        T.
+    T : int
+        The sequence length.
     """
 
     activation: np.ndarray
-    scale: np.ndarray
-    n_hidden: np.ndarray
+    g: np.ndarray
+    n: np.ndarray
     eta: np.ndarray
     largest: np.ndarray
     final: np.ndarray
     worst_ratio: np.ndarray
-    steps: int
+    T: int
 
 
 def bound_survey(
     activations: tuple[str, ...] = ("tanh", "sigmoid", "relu"),
-    scales: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0),
+    gs: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0),
     sizes: tuple[int, ...] = (4, 16, 32),
     seeds: int = 5,
-    steps: int = 50,
+    T: int = 50,
 ) -> BoundSurvey:
-    """Return the :class:`BoundSurvey` of every activation x scale x size x seed combination.
+    """Return the :class:`BoundSurvey` of every activation x g x size x seed combination.
 
-    Each instance is ``RNNParams.random(2, n, 1, activation, recurrent_scale=g, seed=s)`` driven
-    by N(0, 1) inputs (seeded by ``1000 + s``) for ``steps`` steps from h_0 = 0; the ratio is
+    Each instance is ``RNNParams.random(2, n, 1, activation, g=g, seed=s)`` driven
+    by N(0, 1) inputs (seeded by ``1000 + s``) for ``T`` steps from h_0 = 0; the ratio is
     computed in the log domain, so it is exact even when the norms overflow.
     """
     if isinstance(activations, str) or not activations:
         raise TypeError("activations must be a non-empty tuple of activation names")
-    scales = tuple(check_real("scale", g, low=0.0, strict=True) for g in scales)
+    gs = tuple(check_real("g", g, low=0.0, strict=True) for g in gs)
     sizes = tuple(check_count("size", n, 1, 4096) for n in sizes)
     seeds = check_count("seeds", seeds, 1, 10_000)
-    steps = check_count("steps", steps, 1, 100_000)
-    if not scales or not sizes:
-        raise ValueError("scales and sizes must not be empty")
+    T = check_count("T", T, 1, 100_000)
+    if not gs or not sizes:
+        raise ValueError("gs and sizes must not be empty")
     rows = []
     for activation in activations:
         gamma = get_activation(activation).gamma
-        for g in scales:
+        for g in gs:
             for n in sizes:
                 for s in range(seeds):
                     params = RNNParams.random(2, n, 1, activation=activation,
-                                              recurrent_scale=g, seed=s)
-                    x = np.random.default_rng(1000 + s).normal(size=(steps, 2))
+                                              g=g, seed=s)
+                    x = np.random.default_rng(1000 + s).normal(size=(T, 2))
                     J = step_jacobians(params, forward(params, x))
                     mantissa, exponent = running_product_log2_norms(J[::-1])
                     sigma = spectral_norm(params.W)
                     with np.errstate(divide="ignore", over="ignore"):
                         logs = np.log(mantissa) + exponent * np.log(2.0)
-                        log_ratio = logs[1:] - np.arange(1, steps + 1) * np.log(gamma * sigma)
+                        log_ratio = logs[1:] - np.arange(1, T + 1) * np.log(gamma * sigma)
                         norms = np.exp(logs)
                     rows.append((activation, g, n, gamma * sigma, norms[1:].max(), norms[-1],
                                  float(np.exp(np.max(log_ratio)))))
     columns = list(zip(*rows, strict=True))
     return BoundSurvey(
-        activation=np.array(columns[0]), scale=np.array(columns[1], dtype=float),
-        n_hidden=np.array(columns[2], dtype=int), eta=np.array(columns[3], dtype=float),
+        activation=np.array(columns[0]), g=np.array(columns[1], dtype=float),
+        n=np.array(columns[2], dtype=int), eta=np.array(columns[3], dtype=float),
         largest=np.array(columns[4], dtype=float), final=np.array(columns[5], dtype=float),
-        worst_ratio=np.array(columns[6], dtype=float), steps=steps,
+        worst_ratio=np.array(columns[6], dtype=float), T=T,
     )

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnbook.checks import check_array, check_choice, check_count
+
 
 def _outputs(o) -> np.ndarray:
     """Return ``o`` as a float array of shape (T, B, m), checking its shape.
@@ -27,7 +29,7 @@ def _outputs(o) -> np.ndarray:
     Non-finite outputs are allowed: an exploded forward pass gives a non-finite loss, which a
     figure can show, rather than an error.
     """
-    array = np.asarray(o, dtype=np.float64)
+    array = check_array("o", o, finite=False)
     if array.ndim not in (2, 3):
         raise ValueError(f"outputs o must have shape (T, m) or (T, B, m), got {array.shape}")
     if array.shape[0] == 0 or array.shape[-1] == 0:
@@ -38,7 +40,7 @@ def _outputs(o) -> np.ndarray:
 def _mse_target(y, o: np.ndarray) -> np.ndarray:
     """Return the last-step target as (B, m) for outputs ``o`` of shape (T, B, m)."""
     _, B, m = o.shape
-    target = np.asarray(y, dtype=np.float64)
+    target = check_array("y", y, finite=False)
     if target.shape == (m,) and B == 1:
         target = target[None, :]
     if target.shape != (B, m):
@@ -150,8 +152,7 @@ class Loss:
 
     def loss_steps(self, T: int) -> np.ndarray:
         """Return the 0-based indices of the steps that carry a loss term, ascending."""
-        if not isinstance(T, int | np.integer) or T < 1:
-            raise ValueError(f"T must be a positive integer, got {T!r}")
+        T = check_count("T", T)
         return np.arange(T) if self.all_steps else np.array([T - 1])
 
 
@@ -173,8 +174,4 @@ def get_loss(name: str) -> Loss:
     """
     if not isinstance(name, str):
         raise TypeError(f"loss must be a string, got {type(name).__name__}")
-    try:
-        return LOSSES[name]
-    except KeyError:
-        known = ", ".join(sorted(LOSSES))
-        raise ValueError(f"unknown loss {name!r}; choose one of: {known}") from None
+    return LOSSES[check_choice("loss", name, tuple(LOSSES))]

@@ -36,17 +36,11 @@ from typing import ClassVar
 
 import numpy as np
 
+from rnnbook import gates
 from rnnbook.checks import batched, check_count, check_real
-from rnnbook.gates import (
-    GatedParams,
-    SpanJacobians,
-    gate_path_products,
-    initial_state,
-    sigmoid,
-    span_products,
-    spectral_norms,
-    torch_weights,
-)
+from rnnbook.gates import GatedParams, SpanJacobians, initial_state, sigmoid, spectral_norms
+from rnnbook.jacobian import span_norms, span_products, step_jacobians
+from rnnbook.rnn import RNNParams, forward
 
 #: Gate blocks in the order torch stacks them.
 LSTM_GATES = ("i", "f", "g", "o")
@@ -70,28 +64,20 @@ class LSTMParams(GatedParams):
     KIND: ClassVar[str] = "LSTM"
 
     @classmethod
-    def random(
-        cls,
-        n_input: int,
-        n_hidden: int,
-        *,
-        recurrent_scale: float = 1.0,
-        forget_bias: float = 0.0,
-        seed: int = 0,
-    ) -> LSTMParams:
-        """Return random weights: Gaussian, variance 1/fan-in, W scaled by ``recurrent_scale``.
+    def random(cls, n_input: int, n_hidden: int, *, g: float = 1.0, forget_bias: float = 0.0,
+               seed: int = 0) -> LSTMParams:
+        """Return random Gaussian weights (U 1/sqrt(d), W g/sqrt(n), biases 0.1).
 
-        Entries of U have standard deviation 1/sqrt(d), entries of W recurrent_scale/sqrt(n),
-        biases 0.1; ``forget_bias`` is added to the forget-gate block b_f (Jozefowicz et al.
-        2015 recommend 1).
+        ``forget_bias`` is added to the forget-gate block b_f (Jozefowicz et al. 2015 recommend
+        1).
         """
-        U, W, b, _ = cls._random_blocks(n_input, n_hidden, recurrent_scale, seed, gate="f",
+        U, W, b, _ = cls._random_blocks(n_input, n_hidden, g, seed, gate="f",
                                         bias_name="forget_bias", bias=forget_bias)
         return cls(U=U, W=W, b=b)
 
 
 @dataclass(frozen=True, eq=False)
-class LSTMTrajectory:
+class LSTMTrajectory(gates.GatedTrajectory):
     """Everything an LSTM forward pass computed, with a batch axis always present.
 
     Attributes
@@ -119,20 +105,13 @@ class LSTMTrajectory:
     h: np.ndarray
 
     @property
-    def h_prev(self) -> np.ndarray:
-        """Hidden states h_0..h_{T-1}, shape (T, B, n): the state each step reads."""
-        return np.concatenate([self.h0[None], self.h[:-1]], axis=0)
-
-    @property
     def c_prev(self) -> np.ndarray:
         """Cell states c_0..c_{T-1}, shape (T, B, n)."""
         return np.concatenate([self.c0[None], self.c[:-1]], axis=0)
 
 
 def _check_params(params) -> LSTMParams:
-    if not isinstance(params, LSTMParams):
-        raise TypeError(f"params must be LSTMParams, got {type(params).__name__}")
-    return params
+    return gates.check_params(params, LSTMParams)
 
 
 def _gates(params: LSTMParams, pre: np.ndarray):
@@ -185,24 +164,21 @@ def lstm_forward(params: LSTMParams, x, h0=None, c0=None) -> LSTMTrajectory:
         Initial states; zeros by default.
     """
     params = _check_params(params)
-    xb, _ = batched("x", x, params.n_input, 2)
+    xb, inputs, (h_prev, c_prev) = gates.sequence_inputs(params, x, h0=h0, c0=c0)
     T, B, _ = xb.shape
     n = params.n_hidden
-    h_prev = initial_state("h0", h0, B, n)
-    c_prev = initial_state("c0", c0, B, n)
     h0b, c0b = h_prev, c_prev
-    inputs = xb @ params.U.T + params.b
-    gates = {name: np.empty((T, B, n)) for name in LSTM_GATES}
+    values = {name: np.empty((T, B, n)) for name in LSTM_GATES}
     c = np.empty((T, B, n))
     h = np.empty((T, B, n))
     for t in range(T):
         i, f, g, o = _gates(params, inputs[t] + h_prev @ params.W.T)
         for name, value in zip(LSTM_GATES, (i, f, g, o), strict=True):
-            gates[name][t] = value
+            values[name][t] = value
         c[t] = f * c_prev + i * g
         h[t] = o * np.tanh(c[t])
         h_prev, c_prev = h[t], c[t]
-    return LSTMTrajectory(x=xb, h0=h0b, c0=c0b, c=c, h=h, **gates)
+    return LSTMTrajectory(x=xb, h0=h0b, c0=c0b, c=c, h=h, **values)
 
 
 def lstm_count_params(n_input: int, n_hidden: int, *, torch_biases: bool = True) -> int:
@@ -211,10 +187,7 @@ def lstm_count_params(n_input: int, n_hidden: int, *, torch_biases: bool = True)
     With ``torch_biases`` (torch's layout, two bias vectors) 4 (n d + n n + 2 n); otherwise
     (one bias, as :class:`LSTMParams`) 4 (n d + n n + n).
     """
-    d = check_count("n_input", n_input)
-    n = check_count("n_hidden", n_hidden)
-    biases = 2 if torch_biases else 1
-    return 4 * (n * d + n * n + biases * n)
+    return gates.count_gated_params(LSTMParams, n_input, n_hidden, torch_biases=torch_biases)
 
 
 def lstm_to_torch(params: LSTMParams, *, cell: bool = False):
@@ -222,21 +195,8 @@ def lstm_to_torch(params: LSTMParams, *, cell: bool = False):
 
     b goes to ``bias_ih``; ``bias_hh`` is zero.
     """
-    import torch
-
     params = _check_params(params)
-    if cell:
-        module = torch.nn.LSTMCell(params.n_input, params.n_hidden, dtype=torch.float64)
-        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-    else:
-        module = torch.nn.LSTM(params.n_input, params.n_hidden, dtype=torch.float64)
-        names = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
-    with torch.no_grad():
-        getattr(module, names[0]).copy_(torch.from_numpy(params.U))
-        getattr(module, names[1]).copy_(torch.from_numpy(params.W))
-        getattr(module, names[2]).copy_(torch.from_numpy(params.b))
-        getattr(module, names[3]).zero_()
-    return module
+    return gates.gated_to_torch(params, np.zeros_like(params.b), cell=cell)
 
 
 def lstm_from_torch(module) -> LSTMParams:
@@ -244,17 +204,12 @@ def lstm_from_torch(module) -> LSTMParams:
 
     The two torch biases are summed: b = bias_ih + bias_hh.
     """
-    U, W, b_ih, b_hh = torch_weights(module, "lstm")
+    U, W, b_ih, b_hh = gates.torch_weights(module, "lstm")
     return LSTMParams(U=U, W=W, b=b_ih + b_hh)
 
 
 def _check_trajectory(params, traj) -> None:
-    _check_params(params)
-    if not isinstance(traj, LSTMTrajectory):
-        raise TypeError(f"traj must be an LSTMTrajectory, got {type(traj).__name__}")
-    if traj.h.shape[-1] != params.n_hidden or traj.x.shape[-1] != params.n_input:
-        raise ValueError(f"traj (x {traj.x.shape}, h {traj.h.shape}) does not match params "
-                         f"(d={params.n_input}, n={params.n_hidden})")
+    gates.check_trajectory(params, traj, LSTMParams, LSTMTrajectory)
 
 
 def _dc_dh(params: LSTMParams, traj: LSTMTrajectory) -> np.ndarray:
@@ -269,7 +224,7 @@ def _dc_dh(params: LSTMParams, traj: LSTMTrajectory) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class LSTMCellJacobian:
+class LSTMCellJacobian(gates.GatePathSplit):
     """The one-step cell-state Jacobians C_t = dc_t/dc_{t-1} = diag(f_t) + rest_t, t = 2..T.
 
     Attributes
@@ -282,15 +237,9 @@ class LSTMCellJacobian:
         A_t diag(o_{t-1} * tanh'(c_{t-1})): every path through h_{t-1} into the gates.
     """
 
-    t: np.ndarray
     forget: np.ndarray
-    rest: np.ndarray
 
-    @property
-    def total(self) -> np.ndarray:
-        """C_t = diag(f_t) + rest_t, shape (T - 1, B, n, n)."""
-        n = self.forget.shape[-1]
-        return self.rest + self.forget[..., None] * np.eye(n)
+    GATE: ClassVar[str] = "forget"
 
 
 def lstm_cell_jacobian(params: LSTMParams, traj: LSTMTrajectory) -> LSTMCellJacobian:
@@ -341,14 +290,20 @@ def lstm_cell_spans(params: LSTMParams, traj: LSTMTrajectory) -> SpanJacobians:
     """
     S = lstm_state_jacobian(params, traj)
     T, B, n = traj.h.shape
-    M = span_products(S)[1:]  # k = 1..T
     dh_dc = traj.o * (1 - np.tanh(traj.c) ** 2)
+
+    def c_rows(M: np.ndarray) -> np.ndarray:
+        return M[..., :n, :n] + M[..., :n, n:] * dh_dc[..., None, :]
+
+    # Index by k = 1..T: reverse the distance axis of span_products and drop k = 0.
     with np.errstate(over="ignore", invalid="ignore"):
-        products = M[..., :n, :n] + M[..., :n, n:] * dh_dc[..., None, :]
+        products = c_rows(span_products(S)[::-1][1:])
+    Q, exponents = span_products(S, rescaled=True)
+    with np.errstate(over="ignore", under="ignore"):
+        norms = np.ldexp(spectral_norms(c_rows(Q[::-1][1:])), exponents[::-1][1:])
     k = np.arange(1, T + 1)
-    return SpanJacobians(k=k, distance=T - k, products=products,
-                         norms=spectral_norms(products),
-                         gate_path=gate_path_products(traj.f)[1:])
+    return SpanJacobians(k=k, distance=T - k, products=products, norms=norms,
+                         gate_path=gates.gate_path_products(traj.f)[1:])
 
 
 @dataclass(frozen=True, eq=False)
@@ -366,10 +321,11 @@ class GradientFlow:
     forget_path : ndarray, shape (T,)
         ||prod_{j=k+1}^{T} diag(f_j)||_2 = max_i prod_j f_{j,i}: the forget-gate path alone.
     rnn : ndarray, shape (T,)
-        ||dh_T/dh_k||_2 of a tanh RNN with the same input (inf where it overflowed).
+        ||dh_T/dh_k||_2 of a tanh RNN with the same input (computed without overflow: inf only
+        beyond the float range).
     forget_gates : ndarray, shape (T, n)
         The LSTM's forget-gate values f_t along the sequence.
-    recurrent_scale : float
+    g : float
         Scale g of both networks' recurrent weights (std g / sqrt(n)).
     """
 
@@ -379,7 +335,7 @@ class GradientFlow:
     forget_path: np.ndarray
     rnn: np.ndarray
     forget_gates: np.ndarray
-    recurrent_scale: float
+    g: float
 
     @property
     def mean_forget(self) -> float:
@@ -387,56 +343,42 @@ class GradientFlow:
         return float(self.forget_gates.mean())
 
 
-def _rnn_span_norms(params, x: np.ndarray) -> np.ndarray:
-    """Return ||dh_T/dh_k||_2 for k = 0..T of a vanilla RNN, shape (T + 1,)."""
-    from rnnbook.activations import get_activation
-    from rnnbook.rnn import forward
-
-    traj = forward(params, x)
-    df = get_activation(params.activation).df
-    with np.errstate(over="ignore", invalid="ignore"):
-        jacobians = df(traj.z)[..., None] * params.W  # J_t = diag(f'(z_t)) W, (T, 1, n, n)
-    return spectral_norms(span_products(jacobians))[:, 0]
-
-
 def forget_bias_gradient_flow(
     forget_bias: float,
     *,
     T: int = 100,
     n: int = 32,
-    recurrent_scale: float = 1.0,
+    g: float = 1.0,
     seed: int = 0,
 ) -> GradientFlow:
     """Return the :class:`GradientFlow` of a random LSTM whose b_f is shifted by ``forget_bias``.
 
     Both networks read the same input, one channel of standard normal noise, from zero states.
-    The LSTM is ``LSTMParams.random(1, n, forget_bias=forget_bias, recurrent_scale=...)``; the
-    RNN is ``RNNParams.random(1, n, 1, recurrent_scale=...)`` with tanh. Only distances
+    The LSTM is ``LSTMParams.random(1, n, forget_bias=forget_bias, g=...)``; the
+    RNN is ``RNNParams.random(1, n, 1, g=...)`` with tanh. Only distances
     0..T-1 are reported for both (the LSTM's dc_T/dc_k is defined for k >= 1).
     """
-    from rnnbook.rnn import RNNParams
-
     forget_bias = check_real("forget_bias", forget_bias)
     T = check_count("T", T, 2)
     n = check_count("n", n)
-    scale = check_real("recurrent_scale", recurrent_scale)
+    scale = check_real("g", g)
     if scale < 0:
-        raise ValueError(f"recurrent_scale must be >= 0, got {scale}")
+        raise ValueError(f"g must be >= 0, got {scale}")
     x = np.random.default_rng([seed, 7]).normal(size=(T, 1, 1))
-    lstm_params = LSTMParams.random(1, n, recurrent_scale=scale, forget_bias=forget_bias,
+    lstm_params = LSTMParams.random(1, n, g=scale, forget_bias=forget_bias,
                                     seed=seed)
     traj = lstm_forward(lstm_params, x)
     spans = lstm_cell_spans(lstm_params, traj)
-    rnn_params = RNNParams.random(1, n, 1, recurrent_scale=scale, seed=seed)
-    rnn_norms = _rnn_span_norms(rnn_params, x)
+    rnn_params = RNNParams.random(1, n, 1, g=scale, seed=seed)
+    rnn_norms = span_norms(step_jacobians(rnn_params, forward(rnn_params, x)))
     return GradientFlow(
         forget_bias=forget_bias,
         distance=spans.distance[::-1].copy(),
         lstm=spans.norms[::-1, 0].copy(),
         forget_path=spans.gate_path[::-1, 0].max(axis=-1),
-        rnn=rnn_norms[1:][::-1].copy(),
+        rnn=rnn_norms[:T],
         forget_gates=traj.f[:, 0].copy(),
-        recurrent_scale=scale,
+        g=scale,
     )
 
 
@@ -461,5 +403,5 @@ def describe_gradient_flow(result: GradientFlow, distances: tuple[int, ...] = (1
         for d in picks
     ]
     return (f"Gradient norms against distance T - k on a log scale, forget-gate bias "
-            f"{result.forget_bias:+g}, recurrent scale g = {result.recurrent_scale:g}, mean "
+            f"{result.forget_bias:+g}, recurrent scale g = {result.g:g}, mean "
             f"forget gate {result.mean_forget:.2f}; " + "; ".join(parts) + ".")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_real
+from rnnbook.checks import check_array, check_real
 from rnnbook.lstm import LSTMParams, lstm_forward
 
 
@@ -43,7 +43,7 @@ class HandWiredAdder:
 
     def predict(self, x) -> np.ndarray:
         """Return the predictions h_T / gain for inputs x of shape (T, B, 2), shape (B,)."""
-        x = np.asarray(x, dtype=np.float64)
+        x = check_array("x", x, finite=False)
         if x.ndim != 3 or x.shape[-1] != 2:
             raise ValueError(f"x must have shape (T, B, 2) (value, marker), got {x.shape}")
         return lstm_forward(self.params, x).h[-1, :, 0] / self.gain

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook.activations import get_activation
-from rnnbook.checks import batched, finite_array
+from rnnbook.checks import batched, check_array, check_count, check_real, check_seed, finite_array
+from rnnbook.spectra import gaussian_matrix
 
 TORCH_ACTIVATIONS = ("tanh", "relu")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RNNParams:
     """Weights of an Elman RNN with an affine read-out.
 
@@ -88,21 +89,22 @@ class RNNParams:
         n_output: int,
         *,
         activation: str = "tanh",
-        recurrent_scale: float = 1.0,
+        g: float = 1.0,
         seed: int = 0,
     ) -> RNNParams:
-        """Return random weights: Gaussian, variance 1/fan-in, W scaled by ``recurrent_scale``.
+        """Return random weights: Gaussian, variance 1/fan-in, W scaled by ``g``.
 
-        With ``recurrent_scale = g`` the entries of W have standard deviation g / sqrt(n), so by
+        With scale ``g`` the entries of W have standard deviation g / sqrt(n), so by
         the circular law the spectral radius of W is close to g for large n.
         """
         for name, value in (("n_input", n_input), ("n_hidden", n_hidden), ("n_output", n_output)):
-            if not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        rng = np.random.default_rng(seed)
+            check_count(name, value)
+        get_activation(activation)
+        g = check_real("g", g, low=0.0)
+        rng = np.random.default_rng(check_seed("seed", seed))
         return cls(
             U=rng.normal(0.0, 1.0 / np.sqrt(n_input), (n_hidden, n_input)),
-            W=rng.normal(0.0, recurrent_scale / np.sqrt(n_hidden), (n_hidden, n_hidden)),
+            W=gaussian_matrix(n_hidden, g, rng),
             b=rng.normal(0.0, 0.1, n_hidden),
             V=rng.normal(0.0, 1.0 / np.sqrt(n_hidden), (n_output, n_hidden)),
             c=rng.normal(0.0, 0.1, n_output),
@@ -116,7 +118,7 @@ class RNNParams:
         return RNNParams(**fields)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Trajectory:
     """What a forward pass computed, with a batch axis always present.
 
@@ -130,6 +132,9 @@ class Trajectory:
         Hidden states h_1..h_T.
     o : ndarray, shape (T, B, m)
         Outputs o_1..o_T (before any output non-linearity g).
+    overflow_step : int or None
+        The first step t (1-based) whose pre-activation z_t left the float64 range (some entry
+        is +-inf), or None if none did.
     """
 
     x: np.ndarray
@@ -137,6 +142,7 @@ class Trajectory:
     z: np.ndarray
     h: np.ndarray
     o: np.ndarray
+    overflow_step: int | None = None
 
     @property
     def h_prev(self) -> np.ndarray:
@@ -146,8 +152,38 @@ class Trajectory:
 
 def count_params(n_input: int, n_hidden: int, n_output: int) -> int:
     """Return the number of weights of the RNN: n d + n n + n + m n + m (no T in it)."""
-    d, n, m = n_input, n_hidden, n_output
+    d, n, m = (check_count(name, value) for name, value in
+               (("n_input", n_input), ("n_hidden", n_hidden), ("n_output", n_output)))
     return n * d + n * n + n + m * n + m
+
+
+#: Activations with f(s z) = s f(z) for s > 0: their states can be followed past overflow.
+HOMOGENEOUS = ("relu", "identity")
+
+
+def _scaled_continuation(params: RNNParams, inputs: np.ndarray, h_prev: np.ndarray, start: int,
+                         z: np.ndarray, h: np.ndarray, o: np.ndarray) -> None:
+    """Fill z, h, o from step ``start`` on, carrying the states as mantissa times 2^exponent.
+
+    For a positively homogeneous f (relu, identity), h = 2^e f(z / 2^e): the recursion runs on
+    mantissas whose largest entry is in [0.5, 1), so a state beyond the float64 range keeps its
+    direction and sign; it is written out as +-inf (and an entry that is exactly 0 stays 0).
+    """
+    f = get_activation(params.activation).f
+    largest = float(np.abs(h_prev).max()) if h_prev.size else 0.0
+    exponent = int(np.frexp(largest)[1]) if largest > 0.0 else 0
+    mantissa = np.ldexp(h_prev, -exponent)
+    for t in range(start, inputs.shape[0]):
+        zs = np.ldexp(inputs[t], -exponent) + mantissa @ params.W.T
+        largest = float(np.abs(zs).max())
+        if largest > 0.0:
+            shift = int(np.frexp(largest)[1])
+            zs = np.ldexp(zs, -shift)
+            exponent += shift
+        z[t] = np.ldexp(zs, exponent)
+        h[t] = f(z[t])
+        mantissa = f(zs)
+        o[t] = np.ldexp(mantissa @ params.V.T + np.ldexp(params.c, -exponent), exponent)
 
 
 def forward(params: RNNParams, x, h0=None) -> Trajectory:
@@ -163,12 +199,15 @@ def forward(params: RNNParams, x, h0=None) -> Trajectory:
 
     Notes
     -----
-    Overflow is not an error: with ``relu`` or ``identity`` and a large W the states can grow to
-    ``inf``; they are returned as they are so that a figure can show the explosion.
+    Overflow is not an error: with ``relu`` or ``identity`` and a large W the states grow past
+    the float64 range. They are then carried on as a mantissa times a power of two, so each
+    entry beyond the range is written as +inf or -inf with its true sign (never NaN, since
+    0 times an overflowed state is 0), and ``overflow_step`` records the first step that
+    overflowed, so that a figure can show the explosion.
     """
     if not isinstance(params, RNNParams):
         raise TypeError(f"params must be RNNParams, got {type(params).__name__}")
-    x_array = np.asarray(x, dtype=np.float64)
+    x_array = check_array("x", x, finite=False)
     if x_array.ndim < 1 or x_array.shape[0] == 0:
         raise ValueError(f"x must hold at least one time step, got shape {x_array.shape}")
     xb, _ = batched("x", x_array, params.n_input, 2)
@@ -183,14 +222,22 @@ def forward(params: RNNParams, x, h0=None) -> Trajectory:
     z = np.empty((T, B, params.n_hidden))
     h = np.empty_like(z)
     h_prev = h0b
-    inputs = xb @ params.U.T + params.b
+    overflow_step = None
     with np.errstate(over="ignore", invalid="ignore"):
+        inputs = xb @ params.U.T + params.b
         for t in range(T):
             z[t] = inputs[t] + h_prev @ params.W.T
+            if not np.all(np.isfinite(z[t])):
+                overflow_step = t + 1
+                if params.activation in HOMOGENEOUS and np.all(np.isfinite(inputs)):
+                    o = np.empty((T, B, params.n_output))
+                    o[:t] = h[:t] @ params.V.T + params.c
+                    _scaled_continuation(params, inputs, h_prev, t, z, h, o)
+                    return Trajectory(x=xb, h0=h0b, z=z, h=h, o=o, overflow_step=overflow_step)
             h[t] = f(z[t])
             h_prev = h[t]
         o = h @ params.V.T + params.c
-    return Trajectory(x=xb, h0=h0b, z=z, h=h, o=o)
+    return Trajectory(x=xb, h0=h0b, z=z, h=h, o=o, overflow_step=overflow_step)
 
 
 def to_torch(params: RNNParams):
@@ -200,6 +247,8 @@ def to_torch(params: RNNParams):
     """
     import torch
 
+    if not isinstance(params, RNNParams):
+        raise TypeError(f"params must be RNNParams, got {type(params).__name__}")
     if params.activation not in TORCH_ACTIVATIONS:
         raise ValueError(
             f"torch.nn.RNN supports only {TORCH_ACTIVATIONS}, not {params.activation!r}"

@@ -11,18 +11,19 @@ Norms are spectral norms (largest singular value) throughout.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_count, check_real
+from rnnbook.checks import check_array, check_count, check_real, check_seed
 
 
 def _square(name: str, value) -> np.ndarray:
     if isinstance(value, str) or value is None:
         raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}")
     try:
-        array = np.asarray(value, dtype=np.float64)
+        array = check_array("value", value, finite=False)
     except (TypeError, ValueError) as error:
         raise TypeError(f"{name} must be a real array of numbers: {error}") from None
     if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] == 0:
@@ -58,6 +59,15 @@ def spectral_norm(W) -> float:
     return float(np.linalg.svd(W, compute_uv=False)[0])
 
 
+def _rescale(W: np.ndarray, target: float, current: float, impossible: str) -> np.ndarray:
+    """Return W * (target / current); a zero ``current`` reaches only a zero ``target``."""
+    if current == 0.0:
+        if target == 0.0:
+            return W.copy()
+        raise ValueError(impossible)
+    return W * (target / current)
+
+
 def rescale_to_spectral_radius(W, rho: float) -> np.ndarray:
     """Return c W, shape (n, n), with c > 0 chosen so that rho(c W) = ``rho``.
 
@@ -68,13 +78,8 @@ def rescale_to_spectral_radius(W, rho: float) -> np.ndarray:
     """
     W = _square("W", W)
     rho = check_real("rho", rho, low=0.0)
-    current = spectral_radius(W)
-    if current == 0.0:
-        if rho == 0.0:
-            return W.copy()
-        raise ValueError("W has spectral radius 0 (it is nilpotent); no multiple of it has "
-                         f"spectral radius {rho:g}")
-    return W * (rho / current)
+    return _rescale(W, rho, spectral_radius(W), "W has spectral radius 0 (it is nilpotent); "
+                    f"no multiple of it has spectral radius {rho:g}")
 
 
 def rescale_to_spectral_norm(W, sigma: float) -> np.ndarray:
@@ -87,49 +92,63 @@ def rescale_to_spectral_norm(W, sigma: float) -> np.ndarray:
     """
     W = _square("W", W)
     sigma = check_real("sigma", sigma, low=0.0)
-    current = spectral_norm(W)
-    if current == 0.0:
-        if sigma == 0.0:
-            return W.copy()
-        raise ValueError(f"W is the zero matrix; no multiple of it has sigma_max {sigma:g}")
-    return W * (sigma / current)
+    return _rescale(W, sigma, spectral_norm(W),
+                    f"W is the zero matrix; no multiple of it has sigma_max {sigma:g}")
+
+
+def _check_factors(factors) -> np.ndarray:
+    factors = check_array("factors", factors, finite=False)
+    if factors.ndim != 3 or factors.shape[1] != factors.shape[2] or factors.shape[1] == 0:
+        raise ValueError(f"factors must have shape (K, n, n), got {factors.shape}")
+    return factors
+
+
+def rescaled_running_products(factors) -> Iterator[tuple[np.ndarray, int]]:
+    """Yield ``(Q_d, e_d)`` for d = 1..K with A_1 ... A_d = Q_d 2^e_d, never overflowing.
+
+    ``factors`` is (K, n, n), A_1..A_K; each new factor multiplies on the right. After every
+    factor the running product is rescaled by an exact power of two so that its largest entry
+    lies in [0.5, 1): rescaling adds no rounding error, so Q_d is the plain product to the bit,
+    times 2^-e_d. A product that is exactly zero, or not finite, is left unscaled.
+    """
+    factors = _check_factors(factors)
+    Q = np.eye(factors.shape[1])
+    shift = 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for factor in factors:
+            Q = Q @ factor
+            largest = np.abs(Q).max()
+            if np.isfinite(largest) and largest > 0.0:
+                _, e = np.frexp(largest)
+                Q = np.ldexp(Q, -e)
+                shift += int(e)
+            yield Q, shift
 
 
 def running_product_log2_norms(factors) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(mantissa, exponent)``, both (K + 1,): ||A_1 ... A_d|| = mantissa 2^exponent.
 
     ``factors`` is (K, n, n), A_1..A_K; each new factor multiplies on the right, and d = 0 is
-    the identity. The running product is rescaled by exact powers of two after every factor, so
-    it never overflows or underflows and rescaling adds no rounding error. An exactly zero
-    product gives mantissa 0 from then on; a non-finite factor gives NaN from there on.
+    the identity. The running product is :func:`rescaled_running_products`, so it never
+    overflows or underflows and rescaling adds no rounding error. An exactly zero product gives
+    mantissa 0 from then on; a non-finite factor gives NaN from there on.
     """
-    factors = np.asarray(factors, dtype=np.float64)
-    if factors.ndim != 3 or factors.shape[1] != factors.shape[2] or factors.shape[1] == 0:
-        raise ValueError(f"factors must have shape (K, n, n), got {factors.shape}")
-    K, n = factors.shape[0], factors.shape[1]
+    factors = _check_factors(factors)
+    K = factors.shape[0]
     mantissa = np.empty(K + 1)
     exponent = np.zeros(K + 1, dtype=np.int64)
     mantissa[0] = 1.0
-    Q = np.eye(n)
-    shift = 0
     state = "finite"
+    products = rescaled_running_products(factors)
     for d in range(1, K + 1):
-        factor = factors[d - 1]
-        if not np.all(np.isfinite(factor)):
+        Q, shift = next(products)
+        if not np.all(np.isfinite(factors[d - 1])):
             state = "nan"
+        elif state == "finite" and np.abs(Q).max() == 0.0:
+            state = "zero"
         if state != "finite":
             mantissa[d] = np.nan if state == "nan" else 0.0
-            exponent[d] = 0
             continue
-        Q = Q @ factor
-        largest = np.abs(Q).max()
-        if largest == 0.0:
-            state = "zero"
-            mantissa[d] = 0.0
-            continue
-        _, e = np.frexp(largest)
-        Q = np.ldexp(Q, -e)
-        shift += int(e)
         mantissa[d] = np.linalg.norm(Q, 2)
         exponent[d] = shift
     return mantissa, exponent
@@ -173,15 +192,33 @@ def gelfand_sequence(W, k_max: int) -> np.ndarray:
     return np.exp(logs / np.arange(1, k_max + 1))
 
 
-def gaussian_matrix(n: int, g: float, seed: int = 0) -> np.ndarray:
-    """Return an (n, n) matrix with independent N(0, g^2 / n) entries."""
+def gaussian_matrix(n: int, g: float, seed: int | np.random.Generator = 0, *,
+                    rows: int | None = None) -> np.ndarray:
+    """Return an (n, n) matrix with independent N(0, g^2 / n) entries: the Gaussian init.
+
+    The one place the book draws a Gaussian recurrent matrix (``RNNParams.random``, the gated
+    cells' ``random``, :func:`rnnbook.initializers.scaled_gaussian` all call it). By the
+    circular law its spectral radius tends to g as n grows.
+
+    Parameters
+    ----------
+    n : int
+        Hidden size (the fan-in: entries have standard deviation g / sqrt(n)).
+    g : float
+        The scale g >= 0.
+    seed : int or numpy.random.Generator
+        Seed of ``numpy.random.default_rng``, or a generator to draw from (it advances).
+    rows : int, optional
+        Draw (rows, n) instead, e.g. k gate blocks stacked, (k n, n).
+    """
     n = check_count("n", n)
     g = check_real("g", g, low=0.0)
-    rng = np.random.default_rng(seed)
-    return rng.normal(0.0, g / np.sqrt(n), (n, n))
+    rows = n if rows is None else check_count("rows", rows)
+    rng = np.random.default_rng(check_seed("seed", seed))
+    return rng.normal(0.0, g / np.sqrt(n), (rows, n))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CircularLaw:
     """Eigenvalues of one random Gaussian matrix with entries N(0, g^2 / n).
 
@@ -209,7 +246,7 @@ class CircularLaw:
     inside: float
 
 
-def circular_law(g: float, n: int = 400, seed: int = 0) -> CircularLaw:
+def circular_law(n: int = 400, g: float = 1.0, seed: int = 0) -> CircularLaw:
     """Return the :class:`CircularLaw` sample: eigenvalues of an (n, n) N(0, g^2/n) matrix."""
     W = gaussian_matrix(n, g, seed)
     values = eigenvalues(W)
@@ -238,7 +275,7 @@ def shear_matrix(rho: float, shear: float, n: int = 2) -> np.ndarray:
     return rho * np.eye(n) + shear * np.eye(n, k=1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class NonnormalTransient:
     """||W^k|| for a normal and a non-normal matrix with the same eigenvalues.
 
@@ -280,7 +317,7 @@ def transient_peak(norms) -> tuple[float, int]:
 
     ``inf`` counts as the largest; NaN entries are rejected.
     """
-    norms = np.asarray(norms, dtype=np.float64)
+    norms = check_array("norms", norms, finite=False)
     if norms.ndim != 1 or norms.size == 0:
         raise ValueError(f"norms must be a non-empty 1-d array, got shape {norms.shape}")
     if np.any(np.isnan(norms)):

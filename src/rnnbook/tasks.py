@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnnbook.checks import check_count
+from rnnbook.checks import check_array, check_choice, check_count
 
 
 class Batch(NamedTuple):
@@ -144,11 +144,7 @@ TASKS: dict[str, TaskSpec] = {
 
 def get_task(name: str) -> TaskSpec:
     """Return the :class:`TaskSpec` of task ``name`` (``adding`` or ``copy_lag``)."""
-    if not isinstance(name, str):
-        raise TypeError(f"task must be a string, got {type(name).__name__}")
-    if name not in TASKS:
-        raise ValueError(f"unknown task {name!r}; choose one of {sorted(TASKS)}")
-    return TASKS[name]
+    return TASKS[check_choice("task", name, tuple(TASKS))]
 
 
 def make_batch(task: str, T: int, batch: int, rng: np.random.Generator | int, *,
@@ -171,7 +167,7 @@ def baseline_mse(y: np.ndarray, prediction: float) -> float:
     y : array_like, shape (B,)
     prediction : float
     """
-    y = np.asarray(y, dtype=np.float64)
+    y = check_array("y", y, finite=False)
     if y.ndim != 1 or y.size == 0:
         raise ValueError(f"y must have shape (B,) with B >= 1, got {y.shape}")
     if not np.all(np.isfinite(y)) or not np.isfinite(prediction):

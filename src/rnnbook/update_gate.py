@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_count, check_real
+from rnnbook.checks import check_array, check_count, check_real, check_seed
 from rnnbook.gates import gate_path_products
 from rnnbook.gru import GRUParams, gru_forward, gru_jacobian
 from rnnbook.jacobian import span_norms, step_jacobians
@@ -30,7 +30,7 @@ from rnnbook.rnn import RNNParams, forward
 
 
 def _gate_value(name: str, value) -> np.ndarray:
-    array = np.asarray(value, dtype=np.float64)
+    array = check_array("value", value, finite=False)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinite values")
     if np.any((array < 0) | (array > 1)):
@@ -51,7 +51,7 @@ def interpolate(candidates, z, h0=0.0) -> np.ndarray:
     h0 : float or array_like, shape ``candidates.shape[1:]``
         Initial state.
     """
-    n = np.asarray(candidates, dtype=np.float64)
+    n = check_array("candidates", candidates, finite=False)
     if n.ndim == 0 or n.shape[0] == 0:
         raise ValueError(f"candidates must have shape (T, ...) with T >= 1, got {n.shape}")
     if not np.all(np.isfinite(n)):
@@ -59,7 +59,7 @@ def interpolate(candidates, z, h0=0.0) -> np.ndarray:
     z = _gate_value("z", z)
     try:
         gates = np.broadcast_to(z, n.shape)
-        h = np.broadcast_to(np.asarray(h0, dtype=np.float64), n.shape[1:]).copy()
+        h = np.broadcast_to(check_array("h0", h0, finite=False), n.shape[1:]).copy()
     except ValueError:
         raise ValueError(f"z (shape {z.shape}) and h0 (shape {np.shape(h0)}) must broadcast to "
                          f"candidates {n.shape} and one step {n.shape[1:]}") from None
@@ -127,7 +127,7 @@ def interpolation_demo(z_values=(0.0, 0.5, 0.9, 0.98), *, T: int = 90,
     z_values = tuple(float(v) for v in _gate_value("z_values", list(z_values)))
     t = np.arange(1, T + 1)
     level = np.where(t <= 30, 1.1, np.where(t <= 60, -0.7, 0.3))
-    candidate = np.tanh(level + np.random.default_rng(seed).normal(0.0, 0.3, T))
+    candidate = np.tanh(level + np.random.default_rng(check_seed("seed", seed)).normal(0.0, 0.3, T))
     states = np.stack([interpolate(candidate, z) for z in z_values])
     return Interpolation(t=t, candidate=candidate, z_values=z_values, states=states)
 
@@ -140,7 +140,7 @@ class UpdateGateFlow:
     ----------
     update_bias : float
         The value added to the GRU's update-gate bias b_z.
-    recurrent_scale : float
+    g : float
         Scale g of both networks' recurrent weights (std g / sqrt(n)).
     distance : ndarray, shape (T + 1,)
         T - k = 0..T.
@@ -155,7 +155,7 @@ class UpdateGateFlow:
     """
 
     update_bias: float
-    recurrent_scale: float
+    g: float
     distance: np.ndarray
     gru: np.ndarray
     update_path: np.ndarray
@@ -178,7 +178,7 @@ class UpdateGateFlow:
 
 def update_bias_gradient_flow(
     update_bias: float,
-    recurrent_scale: float = 1.0,
+    g: float = 1.0,
     *,
     T: int = 100,
     n: int = 32,
@@ -188,23 +188,23 @@ def update_bias_gradient_flow(
 
     Both networks read the same input, one channel of standard normal noise
     (``default_rng([seed, 7])``), from zero states. The GRU is ``GRUParams.random(1, n,
-    update_bias=..., recurrent_scale=..., seed=seed)``; the RNN is ``RNNParams.random(1, n, 1,
-    recurrent_scale=..., seed=seed)`` with tanh.
+    update_bias=..., g=..., seed=seed)``; the RNN is ``RNNParams.random(1, n, 1,
+    g=..., seed=seed)`` with tanh.
     """
     update_bias = check_real("update_bias", update_bias)
-    scale = check_real("recurrent_scale", recurrent_scale)
+    scale = check_real("g", g)
     if scale < 0:
-        raise ValueError(f"recurrent_scale must be >= 0, got {scale}")
+        raise ValueError(f"g must be >= 0, got {scale}")
     T = check_count("T", T)
     n = check_count("n", n)
     x = np.random.default_rng([seed, 7]).normal(size=(T, 1, 1))
-    params = GRUParams.random(1, n, recurrent_scale=scale, update_bias=update_bias, seed=seed)
+    params = GRUParams.random(1, n, g=scale, update_bias=update_bias, seed=seed)
     traj = gru_forward(params, x)
     gru_norms = span_norms(gru_jacobian(params, traj).total[:, 0])
     copy_path = gate_path_products(traj.z)[::-1, 0].max(axis=-1)
-    rnn_params = RNNParams.random(1, n, 1, recurrent_scale=scale, seed=seed)
+    rnn_params = RNNParams.random(1, n, 1, g=scale, seed=seed)
     rnn_norms = span_norms(step_jacobians(rnn_params, forward(rnn_params, x)))
-    return UpdateGateFlow(update_bias=update_bias, recurrent_scale=scale,
+    return UpdateGateFlow(update_bias=update_bias, g=scale,
                           distance=np.arange(T + 1), gru=gru_norms, update_path=copy_path,
                           rnn=rnn_norms, update_gates=traj.z[:, 0].copy())
 
@@ -216,6 +216,6 @@ def describe_update_flow(result: UpdateGateFlow) -> str:
     far = int(result.distance[-1])
     gru, path, rnn = result.at(far)
     return (f"Gradient norms against distance for update-gate bias {result.update_bias:+g} and "
-            f"recurrent scale {result.recurrent_scale:g}: mean update gate "
+            f"recurrent scale {result.g:g}: mean update gate "
             f"{result.mean_update:.2f}; at distance {far} the GRU's norm is {gru:.1e}, the "
             f"copy path alone {path:.1e}, the tanh RNN's {rnn:.1e}.")

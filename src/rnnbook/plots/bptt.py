@@ -68,7 +68,7 @@ def plot_truncation(profile: TruncationProfile) -> Figure:
     left.set_xlabel("step k of the term")
     left.set_ylabel(r"$\|\delta_k h_{k-1}^\top\|$")
     left.legend(loc="lower right", fontsize=8)
-    left.set_title(f"{profile.activation}, $\\rho(W)$ = {profile.spectral_radius:.2g}, "
+    left.set_title(f"{profile.activation}, $\\rho(W)$ = {profile.rho:.2g}, "
                    f"T = {T}", fontsize=10)
 
     # K = T is full BPTT, error exactly 0: said in words, since a log axis cannot show it

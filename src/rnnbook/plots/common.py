@@ -10,11 +10,16 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from rnnbook.checks import check_count, check_real
+
 OVERFLOW_COLOR = "#b2182b"
 
 
 def new_figure(width: float = 7.0, height: float = 2.8, ncols: int = 1) -> tuple[Figure, object]:
     """Return ``(fig, axes)``: a figure not registered with pyplot, with ``ncols`` axes."""
+    width = check_real("width", width, low=0.5, high=50.0)
+    height = check_real("height", height, low=0.5, high=50.0)
+    ncols = check_count("ncols", ncols, 1, 12)
     fig = Figure(figsize=(width, height), layout="constrained")
     axes = fig.subplots(1, ncols)
     return fig, axes

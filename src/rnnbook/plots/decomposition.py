@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from rnnbook.decomposition import DepthContrast, DistanceProfile
-from rnnbook.lag_experiment import LagResults
+from rnnbook.experiments.lag import LagResults
 from rnnbook.plots.common import OVERFLOW_COLOR, new_figure, semilogy_with_overflow
 
 #: Fixed log range of the explorer's term-norm axis, so that frames can be compared.
@@ -66,7 +66,7 @@ def plot_distance_profile(profile: DistanceProfile) -> Figure:
     left.set_xlim(0, d[-1])
     left.set_xlabel("distance d = T − k")
     left.set_ylabel(r"term norm $\|g_d\|$")
-    left.set_title(f"{profile.activation}, ρ(W) = {profile.spectral_radius:g}, "
+    left.set_title(f"{profile.activation}, ρ(W) = {profile.rho:g}, "
                    f"T = {d.size}", fontsize=10)
     share = profile.far_share
     if np.all(np.isfinite(share)):
@@ -121,7 +121,7 @@ def plot_depth_contrast(contrast: DepthContrast) -> Figure:
     right.set_xlabel("distance from the loss, d = T − k")
     for ax in (left, right):
         ax.set_xlim(-0.5, d[-1] + 0.5)
-    fig.suptitle(f"{contrast.activation}, ρ = {contrast.spectral_radius:g} for every matrix",
+    fig.suptitle(f"{contrast.activation}, ρ = {contrast.rho:g} for every matrix",
                  fontsize=9)
     return fig
 

@@ -6,8 +6,9 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-from rnnbook.plots.common import new_figure, semilogy_with_overflow
-from rnnbook.speed import SpeedResults, speed_table
+from rnnbook.experiments.speed import SpeedResults, speed_table
+from rnnbook.plots.common import new_figure
+from rnnbook.plots.gates import gate_flow_figure
 from rnnbook.update_gate import Interpolation, UpdateGateFlow
 
 #: Fixed y-range of the gradient-norm panel, so that the frames of an explorer compare.
@@ -25,29 +26,19 @@ def plot_update_flow(result: UpdateGateFlow) -> Figure:
     """
     if not isinstance(result, UpdateGateFlow):
         raise TypeError(f"expected an UpdateGateFlow, got {type(result).__name__}")
-    fig, (left, right) = new_figure(width=7.5, height=2.9, ncols=2)
-    d = result.distance
-    semilogy_with_overflow(left, d, result.gru, ylim=NORM_LIMITS, color=GRU_COLOR,
-                           linewidth=1.8, label=r"GRU $\|\partial h_T/\partial h_k\|$")
-    semilogy_with_overflow(left, d, result.update_path, ylim=NORM_LIMITS, color=GRU_COLOR,
-                           linewidth=1.2, linestyle="--",
-                           label=r"copy path $\|\prod \mathrm{diag}(z_j)\|$")
-    semilogy_with_overflow(left, d, result.rnn, ylim=NORM_LIMITS, color=RNN_COLOR,
-                           linewidth=1.8, label=r"tanh RNN $\|\partial h_T/\partial h_k\|$")
-    left.axhline(1.0, color="0.7", linewidth=0.8)
-    left.set_xlim(0, d.max())
-    left.set_xlabel("distance T - k (steps)")
-    left.set_ylabel("spectral norm")
-    left.set_title(f"update-gate bias {result.update_bias:+g}, scale g = "
-                   f"{result.recurrent_scale:g}", fontsize=10)
-    left.legend(fontsize=7, loc="lower left", framealpha=0.9)
-    right.hist(np.ravel(result.update_gates), bins=np.linspace(0.0, 1.0, 21),
-               color="#a6dba0", edgecolor=GRU_COLOR)
-    right.set_xlim(0, 1)
-    right.set_xlabel("update gate $z_t$")
-    right.set_ylabel("count (steps x units)")
-    right.set_title(f"mean $z_t$ = {result.mean_update:.2f}", fontsize=10)
-    return fig
+    return gate_flow_figure(
+        result.distance,
+        [(result.gru, dict(color=GRU_COLOR, linewidth=1.8,
+                           label=r"GRU $\|\partial h_T/\partial h_k\|$")),
+         (result.update_path, dict(color=GRU_COLOR, linewidth=1.2, linestyle="--",
+                                   label=r"copy path $\|\prod \mathrm{diag}(z_j)\|$")),
+         (result.rnn, dict(color=RNN_COLOR, linewidth=1.8,
+                           label=r"tanh RNN $\|\partial h_T/\partial h_k\|$"))],
+        result.update_gates, ylim=NORM_LIMITS,
+        title=f"update-gate bias {result.update_bias:+g}, scale g = {result.g:g}",
+        legend_loc="lower left", gate=("update gate", "z"), colors=("#a6dba0", GRU_COLOR),
+        mean=result.mean_update,
+    )
 
 
 def plot_interpolation(result: Interpolation) -> Figure:

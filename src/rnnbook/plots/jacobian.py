@@ -121,7 +121,7 @@ def plot_eigen_and_products(result: EigenProducts) -> Figure:
     _note_below(right, d, result.norms, PRODUCT_YLIM[0], "product")
     _log_ticks(right, PRODUCT_YLIM)
     right.set_xlabel("steps back d")
-    right.set_title(f"{result.activation} (\u03b3 = {result.gamma:g}), g = {result.scale:g}"
+    right.set_title(f"{result.activation} (\u03b3 = {result.gamma:g}), g = {result.g:g}"
                     f": at d = {d[-1]}, {_format(result.norms[-1])}", fontsize=9)
     right.legend(fontsize=7, loc="best", framealpha=0.8, handlelength=1.5)
     # Fixed positions instead of constrained layout: the axes stay in place from one explorer
@@ -229,10 +229,10 @@ def plot_circular_law(result: CircularLaw) -> Figure:
     return fig
 
 
-def alt_eigen_and_products(params: dict, result: EigenProducts) -> str:
+def describe_eigen_and_products(result: EigenProducts) -> str:
     """Return alt text for one frame of the eigenvalue/product explorer (numbers included)."""
     return (
-        f"Left: the {result.eigenvalues.size} eigenvalues of W with scale {result.scale:g} in "
+        f"Left: the {result.eigenvalues.size} eigenvalues of W with scale {result.g:g} in "
         f"the complex plane, spectral radius {result.rho:.2f}, largest singular value "
         f"{result.sigma_max:.2f}, drawn with the unit circle. Right: for the RNN with "
         f"activation {result.activation}, the norm of the Jacobian product over d steps on a "
@@ -241,7 +241,7 @@ def alt_eigen_and_products(params: dict, result: EigenProducts) -> str:
     )
 
 
-def alt_nonnormal_transient(params: dict, result: NonnormalTransient) -> str:
+def describe_nonnormal_transient(result: NonnormalTransient) -> str:
     """Return alt text for one frame of the non-normal transient explorer."""
     after = ("" if result.below_one_step is None
              else f", and falls below 1 from k = {result.below_one_step}")

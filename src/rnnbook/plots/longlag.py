@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from rnnbook.longlag import LongLagResults, runs_at
+from rnnbook.experiments.longlag import LongLagResults, runs_at
+from rnnbook.experiments.training import MODELS
 from rnnbook.plots.common import new_figure
-from rnnbook.training import MODELS
 
 #: One colour per model, shared by both figures.
 MODEL_COLORS = {"rnn": "#b35806", "lstm": "#2166ac", "gru": "#1b7837"}
@@ -70,7 +70,7 @@ def plot_success(results: LongLagResults) -> Figure:
     Markers of the three models differ in shape and are offset slightly along T, so that equal
     values stay visible.
     """
-    from rnnbook.longlag import results_table
+    from rnnbook.experiments.longlag import results_table
 
     rows = results_table(_check(results))
     lengths = sorted({row["T"] for row in rows})

@@ -30,8 +30,8 @@ def plot_pulse_response(result: PulseResponse) -> Figure:
     right.set_xlabel("step t")
     right.set_ylabel(r"$\|h_t - h_t^{\mathrm{no\ pulse}}\|$")
     right.set_title(
-        f"{result.activation}, scale g = {result.recurrent_scale:g} "
-        f"($\\rho(W)$ = {result.spectral_radius:.2f})",
+        f"{result.activation}, scale g = {result.g:g} "
+        f"($\\rho(W)$ = {result.rho:.2f})",
         fontsize=10,
     )
     return fig

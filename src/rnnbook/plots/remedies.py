@@ -12,7 +12,7 @@ from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 
 from rnnbook.cliff import CliffDescent, Descent
-from rnnbook.clipping_experiment import ClippingComparison
+from rnnbook.experiments.clipping import ClippingComparison
 from rnnbook.initializers import InitialGradient
 from rnnbook.plots.common import OVERFLOW_COLOR, new_figure, semilogy_with_overflow
 
