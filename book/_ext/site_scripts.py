@@ -125,9 +125,9 @@ def _label_math_scripts(app: Sphinx, scripts: list, context: dict) -> list:
         return scripts
     import build_math
 
-    if not any("katex" in str(getattr(css, "filename", css))
+    if not any(build_math.STYLESHEET in str(getattr(css, "filename", css))
                for css in context.get("css_files", [])):
-        app.add_css_file(build_math.stylesheet_url(app.config), priority=300)
+        app.add_css_file(build_math.STYLESHEET, priority=300)
     body = "window.rnnbookLabelMath = " + json.dumps(markup).replace("</", "<\\/") + ";"
     return [*scripts, _JavaScript(None, priority=500, body=body),
             _JavaScript("_static/widget-labels.js", priority=500, defer="defer")]

@@ -1,4 +1,4 @@
-// Widget labels (slider descriptions) with $...$ math: the page carries their KaTeX markup,
+// Widget labels (slider descriptions) with $...$ math: the page carries their MathML,
 // rendered at build time (book/_ext/site_scripts.py), in window.rnnbookLabelMath, keyed by the
 // description; each label that the widget manager writes as that text gets the markup, and its
 // slider handle a name without the TeX. Loaded only on pages that have such labels.
@@ -6,7 +6,6 @@
   var labels = window.rnnbookLabelMath || {};
   function spoken(el) {
     var copy = el.cloneNode(true);
-    copy.querySelectorAll(".katex-html").forEach(function (part) { part.remove(); });
     return copy.textContent.replace(/\s+/g, " ").trim();
   }
   function typeset() {
