@@ -167,15 +167,16 @@ def page_load_table(runs: int) -> str:
     """Time to interactive of every page, its ratio to intro.html, requests and bytes."""
     from playwright.sync_api import sync_playwright
 
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import page_load
+    spec = importlib.util.spec_from_file_location("page_load", ROOT / "benchmarks" / "page_load.py")
+    page_load = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(page_load)
 
     site = BUILD / "html-offline"
     pages = [p.relative_to(site).as_posix() for p in sorted((site / "book").glob("*.html"))]
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium,
-                                             args=["--no-sandbox", "--disable-gpu"])
+                                             args=page_load.BROWSER_ARGS)
         results = page_load.measure_pages(browser, site, pages, runs)
         browser.close()
     return page_load.markdown_table(results)
