@@ -69,6 +69,18 @@ def test_mathvariant_becomes_unicode_letters():
     assert build_math.styled_char("+", "bold") == "+"  # no styled form: left as it is
 
 
+def test_norm_bars_take_no_space_and_primes_follow_their_base():
+    [(html, error)] = build_math.render([(r"\lVert x \rVert + \left\lVert y \right\rVert"
+                                          r" + f'(z) + (Wh)'", False)])
+    assert error is None
+    assert html.count('<mo stretchy="false" lspace="0em" rspace="0em">∥</mo>') == 2
+    assert html.count('<mo fence="true" lspace="0em" rspace="0em">∥</mo>') == 2
+    assert '<mrow><mi>f</mi><mo lspace="0em" rspace="0em">′</mo></mrow>' in html
+    assert "<msup>" not in html
+    [(relation, _)] = build_math.render([(r"a \parallel b", False)])
+    assert 'lspace="0em"' not in relation  # a relation keeps its spacing
+
+
 def test_aligned_and_cases_tables_are_named_for_the_stylesheet():
     aligned, cases = (build_math.render([BOOK_CONSTRUCTS[name]])[0][0]
                       for name in ("aligned", "cases"))

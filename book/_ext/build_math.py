@@ -163,7 +163,21 @@ def core_mathml(html: str) -> str:
             after += ' mathvariant="normal"'  # a single-letter <mi> is italic by default
         return f"<{tag}{before}{after}>{styled}</{tag}>"
 
-    return MTABLE.sub(table_class, VARIANT_TOKEN.sub(replace, html))
+    html = VARIANT_TOKEN.sub(replace, html)
+    html = FENCE_BAR.sub(r'<mo\1 lspace="0em" rspace="0em">\2</mo>', html)
+    html = PRIME_SUP.sub(r'<mrow>\1<mo lspace="0em" rspace="0em">\3</mo></mrow>', html)
+    return MTABLE.sub(table_class, html)
+
+
+#: \lVert, \rvert, \left\| ...: KaTeX writes bars as plain <mo>, which MathML Core's operator
+#: dictionary spaces as relations (U+2225 "parallel to" in the middle of a row): a norm would
+#: read "‖ x ‖". Delimiters take no space, as in TeX.
+FENCE_BAR = re.compile(r'<mo( stretchy="false"| fence="true")>([∥∣|‖])</mo>')
+#: f' is a prime as a superscript; the prime glyph of an OpenType math font is already raised,
+#: and Chromium does not lower it in a superscript as TeX does, so it would float above the
+#: letter. MathML Core's advice is the plain character after the base.
+PRIME_SUP = re.compile(r'<msup>(<(mi|mo|mn)[^>]*>[^<]*</\2>)<mo mathvariant="normal" '
+                       r'lspace="0em" rspace="0em">([′″‴]+)</mo></msup>')
 
 
 MTABLE = re.compile(r'<mtable([^>]*)>')
