@@ -81,6 +81,16 @@ def test_norm_bars_take_no_space_and_primes_follow_their_base():
     assert 'lspace="0em"' not in relation  # a relation keeps its spacing
 
 
+def test_operators_in_scripts_take_no_space():
+    [(html, error)] = build_math.render([(r"h_{t-1} = \sum_{k=1}^{T} a_k, \quad C := x", True)])
+    assert error is None
+    assert '<msub><mi>h</mi><mrow><mi>t</mi><mo lspace="0em" rspace="0em">−</mo><mn>1</mn>' in html
+    assert '<mo lspace="0em" rspace="0em">=</mo><mn>1</mn>' in html  # the sum's lower limit
+    assert "<mo>=</mo><munderover>" in html  # the main line keeps its spacing
+    assert '<mo rspace="0em">:</mo><mo lspace="0em">=</mo>' in html
+    assert html.startswith('<span class="katex"><math xmlns="http://www.w3.org/1998/Math/MathML"')
+
+
 def test_aligned_and_cases_tables_are_named_for_the_stylesheet():
     aligned, cases = (build_math.render([BOOK_CONSTRUCTS[name]])[0][0]
                       for name in ("aligned", "cases"))

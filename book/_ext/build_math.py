@@ -119,6 +119,7 @@ VARIANTS = {"double-struck": "DOUBLE-STRUCK", "bold": "BOLD", "script": "SCRIPT"
             "fraktur": "FRAKTUR", "bold-italic": "BOLD ITALIC", "sans-serif": "SANS-SERIF",
             "bold-sans-serif": "SANS-SERIF BOLD", "monospace": "MONOSPACE",
             "italic": "ITALIC", "bold-script": "BOLD SCRIPT", "bold-fraktur": "BOLD FRAKTUR"}
+MATH_ELEMENT = re.compile(r"<math\b.*?</math>", re.S)
 VARIANT_TOKEN = re.compile(r'<(mi|mn|mo|mtext)([^>]*?) mathvariant="([a-z-]+)"([^>]*)>([^<]*)</\1>')
 
 
@@ -166,7 +167,45 @@ def core_mathml(html: str) -> str:
     html = VARIANT_TOKEN.sub(replace, html)
     html = FENCE_BAR.sub(r'<mo\1 lspace="0em" rspace="0em">\2</mo>', html)
     html = PRIME_SUP.sub(r'<mrow>\1<mo lspace="0em" rspace="0em">\3</mo></mrow>', html)
+    html = COLON_EQUALS.sub('<mo rspace="0em">:</mo><mo lspace="0em">=</mo>', html)
+    html = MATH_ELEMENT.sub(lambda match: tight_scripts(match.group(0)), html)
     return MTABLE.sub(table_class, html)
+
+
+#: ":=" is two relations, which TeX sets with no space between them.
+COLON_EQUALS = re.compile(r"<mo>:</mo><mo>=</mo>")
+MATHML = "http://www.w3.org/1998/Math/MathML"
+#: Elements whose children after the first are scripts (sub-, superscripts, limits, accents).
+SCRIPTED = {"msub", "msup", "msubsup", "munder", "mover", "munderover"}
+
+
+def tight_scripts(math: str) -> str:
+    """Return ``<math>`` markup whose operators inside scripts take no space.
+
+    TeX sets h_{t-1} with no space around the minus in the subscript; MathML Core's operator
+    dictionary spaces it as in the main line (h_{t - 1}). Operators in scripts that carry no
+    explicit spacing get ``lspace``/``rspace`` 0.
+    """
+    import xml.etree.ElementTree as ET
+
+    ET.register_namespace("", MATHML)
+    try:
+        root = ET.fromstring(math.replace("&nbsp;", "\u00a0"))
+    except ET.ParseError:
+        return math  # leave what cannot be parsed as KaTeX wrote it
+    changed = False
+    for element in root.iter():
+        if element.tag.rpartition("}")[2] not in SCRIPTED:
+            continue
+        for script in list(element)[1:]:
+            for operator in script.iter(f"{{{MATHML}}}mo"):
+                if "lspace" not in operator.attrib and "rspace" not in operator.attrib:
+                    operator.set("lspace", "0em")
+                    operator.set("rspace", "0em")
+                    changed = True
+    if not changed:
+        return math
+    return ET.tostring(root, encoding="unicode", short_empty_elements=False)
 
 
 #: \lVert, \rvert, \left\| ...: KaTeX writes bars as plain <mo>, which MathML Core's operator
@@ -250,7 +289,6 @@ def visit_displaymath(self, node: nodes.math_block) -> None:
 
 STYLESHEET = "math.css"
 FONT = Path("_static") / "fonts" / "rnnbook-math.woff2"
-MATH_ELEMENT = re.compile(r"<math\b.*?</math>", re.S)
 
 
 def math_font_source(root: Path) -> Path:
