@@ -167,7 +167,8 @@ def core_mathml(html: str) -> str:
     html = VARIANT_TOKEN.sub(replace, html)
     html = FENCE_BAR.sub(r'<mo\1 lspace="0em" rspace="0em">\2</mo>', html)
     html = PRIME_SUP.sub(r'<mrow>\1<mo lspace="0em" rspace="0em">\3</mo></mrow>', html)
-    html = COLON_EQUALS.sub('<mo rspace="0em">:</mo><mo lspace="0em">=</mo>', html)
+    html = COLON_EQUALS.sub('<mo lspace="0.2778em" rspace="0em">:</mo><mo lspace="0em">=</mo>',
+                            html)
     html = MATH_ELEMENT.sub(lambda match: tight_scripts(match.group(0)), html)
     return MTABLE.sub(table_class, html)
 
