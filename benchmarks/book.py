@@ -169,6 +169,7 @@ def page_load_table(runs: int) -> str:
 
     spec = importlib.util.spec_from_file_location("page_load", ROOT / "benchmarks" / "page_load.py")
     page_load = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = page_load  # its dataclass looks its module up
     spec.loader.exec_module(page_load)
 
     site = BUILD / "html-offline"
