@@ -220,3 +220,11 @@ def test_frames_become_pixel_identical_smaller_webp(tmp_path):
     text = page.read_text()
     assert "image/png" not in text and text.count("data:image/webp;base64,") == 2
     assert after < before
+
+
+def test_file_figures_load_lazily():
+    html = ('<img alt="a" src="../_images/x.png"> <img alt="b" src="../_static/logo.svg">'
+            ' <img loading="eager" src="../_images/y.png">')
+    assert webp_frames.lazy_images(html) == (
+        '<img loading="lazy" alt="a" src="../_images/x.png"> <img alt="b" '
+        'src="../_static/logo.svg"> <img loading="eager" src="../_images/y.png">')
