@@ -107,12 +107,15 @@ def browser(chromium_path):
         browser.close()
 
 
-def new_page(browser, site_url: str, *, cdn_from_node_modules: bool):
+def new_page(browser, site_url: str, *, cdn_from_node_modules: bool,
+             viewport: tuple[int, int] = (1200, 900), scale: float = 1):
     """Return a page whose requests stay on this machine; others are aborted and recorded.
 
     With ``cdn_from_node_modules`` the pinned jsDelivr URLs are answered from node_modules.
+    ``viewport`` is (width, height) in CSS pixels, ``scale`` the device pixel ratio.
     """
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
+                                  device_scale_factor=scale)
     page = context.new_page()
     page.blocked = []  # type: ignore[attr-defined]
     page.errors = []  # type: ignore[attr-defined]

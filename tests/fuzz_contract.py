@@ -1,7 +1,9 @@
 """A fuzz of the public API against the contract of issue 20 (used by test_contract_fuzz.py).
 
 Every public function of ``rnnbook`` and its submodules (defined there, name without a leading
-underscore; the torch training loops and command lines excepted) is first called with valid
+underscore; the torch training loops, command lines and the argument checks ``check_*``
+excepted: a check's message names its caller's argument, given as ``name``, by design, and
+``test_checks.py`` tests them) is first called with valid
 arguments found from a small table of samples by parameter name (and annotation); a function
 for which no valid call is found is skipped. Then each parameter in turn gets bad and extreme
 values. Outcomes:
@@ -56,7 +58,7 @@ def public_functions() -> list[tuple[str, Callable]]:
         if module.__name__ in SKIP_MODULES:
             continue
         for name, obj in sorted(vars(module).items()):
-            if (name.startswith("_") or name in SKIP or not inspect.isfunction(obj)
+            if (name.startswith(("_", "check_")) or name in SKIP or not inspect.isfunction(obj)
                     or obj.__module__ != module.__name__):
                 continue
             found.append((f"{module.__name__}.{name}", obj))
@@ -65,8 +67,11 @@ def public_functions() -> list[tuple[str, Callable]]:
 
 def _samples() -> dict[str, list]:
     """Valid candidate values by parameter name (d = 2 inputs, n = 3 units, T = 5 steps)."""
+    from rnnbook.bptt import truncation_profile
+    from rnnbook.decomposition import term_norms_by_distance
     from rnnbook.gru import GRUParams, gru_forward
     from rnnbook.lstm import LSTMParams, lstm_forward
+    from rnnbook.pulse import pulse_response
     from rnnbook.rnn import RNNParams, forward
 
     rnn = RNNParams.random(2, 3, 1, seed=0)
@@ -78,22 +83,29 @@ def _samples() -> dict[str, list]:
         "params": [rnn, lstm, gru],
         "trajectory": [forward(rnn, x), lstm_forward(lstm, x), gru_forward(gru, x)],
         "traj": [forward(rnn, x), lstm_forward(lstm, x), gru_forward(gru, x)],
-        "x": [x, np.ones((5, 1)), 0.3], "y": [np.zeros(1), np.zeros(5, dtype=int)],
+        "x": [x, np.ones((5, 1)), 0.3, np.ones(2)],
+        "y": [np.zeros(1), np.zeros(5, dtype=int)],
         "h": [np.zeros(3)], "c": [np.zeros(3)], "h0": [np.zeros(3)],
         "T": [5], "n": [3], "d": [2], "k": [2], "t": [3], "steps": [5], "n_input": [2],
         "n_hidden": [3], "n_output": [1], "hidden": [3], "width": [3], "window": [2],
         "lag": [1], "max_lag": [2], "k_max": [3], "batch": [2], "seed": [0],
-        "rho": [0.9], "g": [0.9], "gain": [1.0], "scale": [1.0], "lam": [0.9],
+        "rho": [0.9], "g": [0.9], "gain": [1.0], "scale": [1.0],
+        "lam": [0.9, np.array([0.5 + 0.1j, 0.9, -0.3])],
         "threshold": [1.0], "learning_rate": [0.1], "clip_value": [1.0], "sigma": [0.5],
         "modulus": [0.9], "r_min": [0.5], "r_max": [0.9], "shear": [1.0], "variance": [1.0],
         "forget_bias": [1.0], "update_bias": [1.0], "continue_probability": [0.5],
         "activation": ["tanh"], "name": ["tanh", "orthogonal", "mse_last", "adding"],
         "kind": ["rnn", "lstm"], "model": ["rnn"], "task": ["adding"], "loss": ["mse_last"],
-        "W": [W], "A": [W], "matrices": [np.stack([W, W])], "factors": [np.stack([W, W])],
+        "W": [W], "A": [W, -np.ones(3)], "matrices": [np.stack([W, W])],
+        "factors": [np.stack([W, W])],
         "jacobians": [np.stack([W] * 4)], "a": [np.ones((4, 2, 3))], "b": [np.ones((4, 2, 3)),
                                                                           0.5],
-        "w": [5.0], "x0": [0.5], "u": [np.ones(3)], "z": [np.ones((5, 1, 3))],
+        "w": [5.0], "x0": [0.5], "u": [np.ones(3), np.ones((5, 3))],
+        "z": [np.ones((5, 1, 3)), np.full(5, 0.5)],
         "e": [np.ones((5, 1, 3))], "fprime": [np.ones((5, 1, 3))], "o": [np.ones((5, 1, 1))],
+        "func": [np.tanh], "prediction": [0.5], "starts": [[0.1, 0.5]],
+        "profile": [truncation_profile(rnn, x, np.zeros(1), 2), term_norms_by_distance(0.9, 5)],
+        "result": [pulse_response(0.9, T=5, n=3)],
         "grads": [[np.ones(3)], {"W": np.ones((2, 2))}], "first": [[np.ones(3)]],
         "second": [[np.ones(3)]], "estimate": [np.ones(3)], "reference": [np.ones(3)],
         "norms": [np.array([1.0, 0.5, 0.1])], "values": [np.array([1.0, 0.5, 0.1])],

@@ -129,7 +129,7 @@ def test_loss_registry():
     assert set(LOSSES) == {"mse_last", "ce_all"}
     np.testing.assert_array_equal(get_loss("mse_last").loss_steps(5), [4])
     np.testing.assert_array_equal(get_loss("ce_all").loss_steps(3), [0, 1, 2])
-    with pytest.raises(ValueError, match="unknown loss 'mse'"):
+    with pytest.raises(ValueError, match="unknown loss name 'mse'"):
         get_loss("mse")
     with pytest.raises(TypeError):
         get_loss(3)
@@ -421,7 +421,7 @@ def test_bptt_rejects_bad_options(kwargs, error, match):
 
 def test_unknown_activation_is_rejected():
     params, *_ = _good()
-    with pytest.raises(ValueError, match="unknown activation 'softplus'"):
+    with pytest.raises(ValueError, match="unknown activation name 'softplus'"):
         params.replace(activation="softplus")
 
 

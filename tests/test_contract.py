@@ -13,7 +13,15 @@ import numpy as np
 import pytest
 
 from rnnbook import RNNParams, count_params, forward, span_norms, span_products, to_torch
-from rnnbook.bptt import bptt, relative_error, term_norms
+from rnnbook.activations import get_activation
+from rnnbook.bptt import (
+    _scaled_backward,
+    backward_recursion,
+    bptt,
+    relative_error,
+    term_norms,
+    truncation_profile,
+)
 from rnnbook.checks import (
     MAX_STEPS,
     batched,
@@ -25,12 +33,49 @@ from rnnbook.checks import (
     check_seed,
     check_steps,
 )
-from rnnbook.cliff import cliff_descent, cliff_gradient, cliff_loss, descend
+from rnnbook.cliff import cliff_descent, cliff_gradient, cliff_loss, cliff_surface, descend
+from rnnbook.cliff_sensitivity import nearby_descents
 from rnnbook.clipping import clip_by_norm, cosine_similarity, global_norm
-from rnnbook.decomposition import describe_profile, mlp_vs_rnn, term_norms_by_distance
-from rnnbook.gates import initial_state
-from rnnbook.initializers import recurrent_init
+from rnnbook.decomposition import (
+    describe_profile,
+    distance_decomposition,
+    effective_horizon,
+    far_norm_share,
+    mlp_vs_rnn,
+    scaled_rnn_problem,
+    term_norms_by_distance,
+)
+from rnnbook.experiments.records import count_arg, json_floats
+from rnnbook.experiments.training import make_model
+from rnnbook.gates import initial_state, sequence_inputs
+from rnnbook.gru import step_inputs
+from rnnbook.initializers import initial_gradient, recurrent_init
+from rnnbook.jacobian import alternating_saturation, bound_survey, net_jacobians, span_product
+from rnnbook.linear_recurrence import (
+    linear_recurrence,
+    memory_horizon,
+    scan_blelloch,
+    scan_sequential,
+    scan_timings,
+)
+from rnnbook.losses import ce_all, ce_all_grad, get_loss
+from rnnbook.lstm import forget_bias_gradient_flow
+from rnnbook.meanfield import compare_rates, entry_scale, mean_field
+from rnnbook.numerics import keep_zero_product
+from rnnbook.plots.diagrams import plot_unrolled
+from rnnbook.plots.pulse import plot_pulse_response
 from rnnbook.pulse import describe_pulse, pulse_response
+from rnnbook.spectra import (
+    power_norms,
+    rescale_to_spectral_norm,
+    rescale_to_spectral_radius,
+    rescaled_running_products,
+    spectral_norm,
+    spectral_radius,
+)
+from rnnbook.tasks import as_generator, baseline_mse, get_task
+from rnnbook.truncation import randomized_truncation
+from rnnbook.update_gate import update_bias_gradient_flow
 
 HUGE = 1.5e308
 
@@ -329,3 +374,276 @@ def test_cli_never_overwrites_the_stored_data_unless_asked(module, capsys):
     assert stop.value.code == 2
     assert "pass --overwrite" in capsys.readouterr().err
     assert path.read_bytes() == before
+
+
+# --- the remaining fuzz cases: arguments named as the caller wrote them ----------------------
+
+def _traj():
+    params = RNNParams.random(2, 3, 1, seed=0)
+    return params, forward(params, np.linspace(-0.5, 0.5, 10).reshape(5, 2))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: get_activation(None), TypeError, "activation name must be a string"),
+        (lambda: get_activation("zz"), ValueError, "unknown activation name 'zz'"),
+        (lambda: get_loss(3), TypeError, "loss name must be a string"),
+        (lambda: get_task(None), TypeError, "task name must be a string"),
+        (lambda: make_model("zz", 2, 3), ValueError, "unknown model kind 'zz'"),
+        (lambda: recurrent_init("zz", 3), ValueError, "unknown initialiser name 'zz'"),
+        (lambda: initial_gradient("orthogonal", "tanh", warmup=10**12), ValueError,
+         "warmup must be between 0 and 100000"),
+        (lambda: power_norms(np.eye(2), 10**12), ValueError, "k_max must be between 0 and"),
+        (lambda: alternating_saturation(slope=1e-320), ValueError, "slope must be >= 2.22045e-16"),
+        (lambda: bound_survey(gs=None), TypeError, "gs must be a list"),
+        (lambda: bound_survey(gs=("a",)), TypeError, r"gs\[0\] must be a real number"),
+        (lambda: bound_survey(sizes=object()), TypeError, "sizes must be a list"),
+        (lambda: bound_survey(activations=object()), TypeError, "activations must be a list"),
+        (lambda: net_jacobians(None, _traj()[1]), TypeError, "params must be RNNParams"),
+        (lambda: sequence_inputs(None, np.ones((3, 1))), TypeError,
+         "params must be GatedParams"),
+        (lambda: memory_horizon("abc"), TypeError, "modulus must be a number"),
+        (lambda: memory_horizon(True), TypeError, "modulus must be a number"),
+        (lambda: scan_timings(None), TypeError, "lengths must be a list"),
+        (lambda: scan_timings([5], batch=2.5), TypeError, "batch must be an integer"),
+        (lambda: scan_timings([5], batch=10**12), ValueError, "batch must be at most"),
+        (lambda: forget_bias_gradient_flow(1.0, seed=None), TypeError,
+         "seed must be an integer"),
+        (lambda: forget_bias_gradient_flow(1.0, seed=-1), ValueError, "seed must be between 0"),
+        (lambda: update_bias_gradient_flow(1.0, seed=-1), ValueError, "seed must be between 0"),
+        (lambda: compare_rates([0.5], seeds=None), TypeError, "seeds must be a list"),
+        (lambda: compare_rates([0.5], seeds=("a",)), TypeError,
+         r"seeds\[0\] must be an integer"),
+        (lambda: mean_field(1e300), ValueError, r"g must be <= 1e\+150"),
+        (lambda: as_generator(-1), ValueError, "rng must be between 0 and"),
+        (lambda: cliff_surface(None), TypeError, "view must be a number or an array"),
+        (lambda: cliff_surface(object()), TypeError, "view must be"),
+        (lambda: nearby_descents(1.0, 0.1, start=None), TypeError,
+         "start must be a number or an array"),
+        (lambda: nearby_descents(1.0, 0.1, start="ab"), TypeError, "start must be"),
+        (lambda: cliff_loss(True, 0.0), TypeError, "w must be a number or an array"),
+        (lambda: cliff_gradient(True, 0.0), TypeError, "w must be a number or an array"),
+        (lambda: effective_horizon(np.ones(3), eps=True), TypeError, "eps must be a real"),
+        (lambda: term_norms_by_distance(0.9, 5, eps=True), TypeError, "eps must be a real"),
+        (lambda: plot_unrolled(True), TypeError, "steps must be an integer"),
+        (lambda: rescaled_running_products(None), TypeError, "factors must be"),
+        (lambda: count_arg(10**12), ValueError, "minimum must be <= maximum"),
+        (lambda: json_floats([[1.0]]), ValueError, "values must have 1 dimension"),
+        (lambda: randomized_truncation(*_problem(), counts=None), TypeError,
+         "counts must be a list"),
+        (lambda: randomized_truncation(*_problem(), counts=("a",)), TypeError,
+         r"counts\[0\] must be an integer"),
+        (lambda: bptt(_problem()[0], _problem()[1][None], _problem()[2]), ValueError,
+         r"y does not fit the outputs of params on x \(x has shape \(1, 5, 2\)\)"),
+        (lambda: keep_zero_product(None, 1.0), TypeError, "a must be a number"),
+        (lambda: step_inputs(None, np.ones(2), np.zeros(3)), TypeError,
+         "params must be GRUParams"),
+        (lambda: describe_pulse(None), TypeError, "result must be PulseResponse"),
+        (lambda: plot_pulse_response("abc"), TypeError, "result must be PulseResponse"),
+        (lambda: baseline_mse(np.zeros(3), None), TypeError, "prediction must be a real"),
+        (lambda: baseline_mse(np.zeros(3), True), TypeError, "prediction must be a real"),
+        (lambda: linear_recurrence([0.5], np.ones((3, 1)), stable="no"), TypeError,
+         "stable must be True or False"),
+    ],
+)
+def test_fuzz_cases_name_the_argument(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_term_norms_b_defaults_to_none():
+    a = np.arange(12.0).reshape(2, 2, 3)
+    np.testing.assert_array_equal(term_norms(a), term_norms(a, None))
+
+
+# --- the remaining fuzz cases: no NaN from finite input ------------------------------------------
+
+def _problem(activation="tanh", T=5, scale=1.0):
+    params = RNNParams.random(2, 3, 1, activation=activation, seed=0)
+    return params, scale * np.linspace(-0.5, 0.5, 2 * T).reshape(T, 2), np.zeros(1)
+
+
+def test_backward_recursion_carries_signed_inf():
+    e, fprime = np.ones((5, 1, 3)), np.full((5, 1, 3), 1e300)
+    W = 0.5e300 * np.eye(3)
+    delta, dh0, chain = backward_recursion(e, fprime, W, keep_chain=True)
+    assert delta[-1, 0, 0] == 1e300 and np.all(delta[:-1] == np.inf)
+    assert np.all(dh0 == np.inf)
+    assert np.all(chain[:-1][:, :, np.arange(3), np.arange(3)] == np.inf)
+    off_diagonal = ~np.eye(3, dtype=bool)
+    assert np.all(chain[:, :, off_diagonal] == 0.0)  # 0 beside inf, not NaN
+
+
+@pytest.mark.parametrize("W_scale", [1.0, -1.0])
+def test_backward_recursion_rescaled_agrees_with_the_plain_recursion(W_scale):
+    rng = np.random.default_rng(0)
+    e, fprime = rng.normal(size=(40, 2, 3)), rng.uniform(size=(40, 2, 3))
+    W = W_scale * 3.0 * rng.normal(size=(3, 3))
+    plain = backward_recursion(e, fprime, W, keep_chain=True)
+    scaled = backward_recursion(e * 2.0**1000, fprime, W, keep_chain=True)
+    assert np.isinf(scaled[0]).any() and np.isfinite(scaled[0]).any()  # it overflowed
+    assert not any(np.isnan(a).any() for a in scaled)
+    finite = np.isfinite(scaled[0])
+    np.testing.assert_allclose(scaled[0][finite], plain[0][finite] * 2.0**1000, rtol=1e-12)
+    assert np.all(np.sign(scaled[0][~finite]) == np.sign(plain[0][~finite]))
+    np.testing.assert_array_equal(scaled[2], plain[2])
+
+
+def test_far_norm_share_does_not_depend_on_the_scale():
+    terms = np.random.default_rng(1).normal(size=(6, 2, 2))
+    for scale in (1e300, 2.0**-1000):
+        np.testing.assert_allclose(far_norm_share(terms * scale), far_norm_share(terms),
+                                   rtol=1e-12)
+
+
+def test_scan_blelloch_carries_inf_like_the_loop():
+    a = np.full((4, 2, 3), 1e300)
+    b = np.ones((4, 2, 3))
+    blelloch, loop = scan_blelloch(a, b), scan_sequential(a, b)
+    assert not np.isnan(blelloch).any()
+    np.testing.assert_array_equal(blelloch, loop)
+
+
+@pytest.mark.parametrize("rescale", [rescale_to_spectral_radius, rescale_to_spectral_norm])
+@pytest.mark.parametrize("scale", [1e-320, 1e300])
+def test_rescale_reaches_the_target_from_extreme_matrices(rescale, scale):
+    W = np.array([[0.5, 0.25], [0.125, 0.375]])
+    measure = spectral_radius if rescale is rescale_to_spectral_radius else spectral_norm
+    assert measure(rescale(W * scale, 0.9)) == pytest.approx(0.9, rel=1e-3)
+    assert measure(rescale(W * scale, 0.0)) == 0.0
+
+
+def test_entry_scale_of_empty_and_huge_matrices():
+    with pytest.raises(ValueError, match="W has an empty axis"):
+        entry_scale(np.zeros((0, 0)))
+    W = np.array([[0.5, 0.25], [0.125, 0.375]])
+    assert entry_scale(W * 2.0**1000) == entry_scale(W) * 2.0**1000
+
+
+@pytest.mark.parametrize(("scale", "c"), [(1e300, 0.9), (1.0, 1e-320)])
+def test_randomized_truncation_is_never_nan_from_finite_input(scale, c):
+    params, x, y = _problem(T=5, scale=scale)
+    result = randomized_truncation(params, x, y, continue_probability=c, draws=100,
+                                   counts=(10, 100))
+    for array in (result.single_errors, result.mean_errors, result.fixed_error):
+        assert not np.isnan(array).any()
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e300])
+def test_span_product_carries_inf(scale):
+    J = np.stack([np.array([[2.0, 0.0], [0.0, -3.0]]) * scale] * 4)
+    product = span_product(J, 4, 0)
+    assert not np.isnan(product).any()
+    assert product[0, 1] == 0.0 and product[1, 0] == 0.0
+    if scale == 1.0:
+        np.testing.assert_array_equal(product, np.diag([16.0, 81.0]))
+    else:
+        assert product[0, 0] == np.inf and product[1, 1] == np.inf
+
+
+def test_ce_all_gives_a_lone_inf_logit_all_the_mass():
+    o = np.array([[np.inf, 1.0, -np.inf]])
+    assert ce_all(o, [0]) == 0.0 and ce_all(o, [1]) == np.inf
+    np.testing.assert_array_equal(ce_all_grad(o, [1]), [[1.0, -1.0, 0.0]])
+    assert np.isnan(ce_all(np.array([[np.inf, np.inf]]), [0]))  # undefined: ratio unknown
+
+
+# --- bptt past an overflow: exact, signed inf, never NaN ------------------------------------------
+
+def _exact_mse_grad_W(params: RNNParams, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """dL/dW of the last-step loss in exact rational arithmetic, written out as float64."""
+    from fractions import Fraction
+
+    n, T = params.n_hidden, x.shape[0]
+    q = np.vectorize(Fraction, otypes=[object])
+    W, U, b, V, c = (q(params.W), q(params.U), q(params.b), q(params.V), q(params.c))
+    relu = params.activation == "relu"
+    h, zs = [np.array([Fraction(0)] * n, dtype=object)], []
+    for t in range(T):
+        z = U @ q(x[t]) + b + W @ h[-1]
+        zs.append(z)
+        h.append(np.array([max(v, Fraction(0)) for v in z], dtype=object) if relu else z)
+    dO = V @ h[-1] + c - q(y)
+    carry, grad = np.array([Fraction(0)] * n, dtype=object), np.zeros((n, n), dtype=object)
+    for t in range(T - 1, -1, -1):
+        slope = np.array([Fraction(int(v > 0)) if relu else Fraction(1) for v in zs[t]],
+                         dtype=object)
+        delta = ((dO @ V if t == T - 1 else 0) + carry) * slope
+        grad = grad + np.outer(delta, h[t])
+        carry = delta @ W
+
+    def written(value):
+        try:
+            return float(value)
+        except OverflowError:
+            return np.inf if value > 0 else -np.inf
+
+    return np.vectorize(written, otypes=[float])(grad)
+
+
+@pytest.mark.parametrize(("activation", "seed"), [("identity", 0), ("identity", 1),
+                                                  ("relu", 2), ("relu", 4)])
+def test_bptt_past_a_forward_overflow_is_exact(activation, seed):
+    rng = np.random.default_rng(seed)
+    params = RNNParams(U=rng.normal(size=(2, 2)), W=rng.normal(size=(2, 2)) * 1e120,
+                       b=rng.normal(size=2), V=rng.normal(size=(1, 2)), c=rng.normal(size=1),
+                       activation=activation)
+    x, y = rng.normal(size=(6, 2)), rng.normal(size=1)
+    result = bptt(params, x, y)
+    assert result.trajectory.overflow_step is not None
+    exact = _exact_mse_grad_W(params, x, y)
+    got = result.grads["W"]
+    assert np.all(np.isinf(got) == np.isinf(exact)) and np.all(got[np.isinf(got)]
+                                                                == exact[np.isinf(exact)])
+    np.testing.assert_allclose(got[np.isfinite(got)], exact[np.isfinite(exact)], rtol=1e-12)
+
+
+@pytest.mark.parametrize(("activation", "g", "seed"), [("relu", 8.0, 1), ("identity", 3.0, 0)])
+@pytest.mark.parametrize("loss", ["mse_last", "ce_all"])
+@pytest.mark.parametrize("truncate", [None, 20])
+def test_bptt_of_an_exploding_network_is_never_nan(activation, g, seed, loss, truncate):
+    params = RNNParams.random(2, 4, 3, activation=activation, g=g, seed=seed)
+    x = np.random.default_rng(0).normal(size=(800, 2, 2))
+    y = np.zeros((2, 3)) if loss == "mse_last" else np.zeros((800, 2), dtype=int)
+    result = bptt(params, x, y, loss, truncate=truncate)
+    assert result.overflow_step == result.trajectory.overflow_step is not None
+    arrays = [result.value, result.delta, result.dh0, result.chain, result.W_terms,
+              result.U_terms, result.b_terms, result.W_term_norms, result.U_term_norms,
+              result.b_term_norms, *result.grads.values()]
+    assert not any(np.isnan(a).any() for a in arrays)
+    assert np.isinf(result.grads["W"]).any()
+    parts = distance_decomposition(params, x, y, loss)
+    assert not any(np.isnan(a).any() for a in (parts.W_norms, parts.U_terms, parts.b_norms))
+
+
+@pytest.mark.parametrize("loss", ["mse_last", "ce_all"])
+@pytest.mark.parametrize("truncate", [None, 3])
+def test_bptt_scaled_path_agrees_with_the_plain_one(loss, truncate):
+    params = RNNParams.random(2, 4, 3, activation="relu", g=0.9, seed=1)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(12, 3, 2))
+    y = rng.normal(size=(3, 3)) if loss == "mse_last" else rng.integers(0, 3, size=(12, 3))
+    plain = bptt(params, x, y, loss, truncate=truncate)
+    value, delta, dh0, grads, terms, norms, _, _ = _scaled_backward(
+        params, plain.trajectory, get_loss(loss), y, truncate)
+    assert value == pytest.approx(plain.value, rel=1e-14)
+    np.testing.assert_allclose(delta, plain.delta, rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(dh0, plain.dh0, rtol=1e-13, atol=1e-300)
+    for name in grads:
+        np.testing.assert_allclose(grads[name], plain.grads[name], rtol=1e-12, atol=1e-15)
+    for got, want in zip(terms + norms, (plain.W_terms, plain.U_terms, plain.b_terms,
+                                         plain.W_term_norms, plain.U_term_norms,
+                                         plain.b_term_norms), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+def test_truncation_profile_and_shares_of_an_exploding_network_are_numbers():
+    params, x, h0, y = scaled_rnn_problem(1e4, 60, "identity", n=8)
+    profile = truncation_profile(params, x, y, 5, h0=h0)
+    assert not np.isnan(profile.errors).any() and profile.errors[-1] == 0.0
+    distances = term_norms_by_distance(3.0, 1000, "identity")
+    assert distances.overflow_step is not None
+    share = distances.far_share
+    assert not np.isnan(share).any() and np.all(np.diff(share) <= 0) and share[-1] == 0.0
+    assert not np.isnan(distances.far_norm_share).any()

@@ -117,7 +117,7 @@ def test_bad_scale_raises(value):
 
 
 def test_unknown_initialiser_raises():
-    with pytest.raises(ValueError, match="unknown initialiser 'xavier'"):
+    with pytest.raises(ValueError, match="unknown initialiser name 'xavier'"):
         recurrent_init("xavier", 3)
     with pytest.raises(TypeError, match="name"):
         recurrent_init(3, 3)
@@ -185,8 +185,8 @@ def test_relu_with_mixing_w_loses_the_gradient_but_identity_does_not():
     ("kwargs", "error", "match"),
     [({"name": "xavier"}, ValueError, "unknown initialiser"),
      ({"activation": "softplus"}, ValueError, "softplus"),
-     ({"steps": 0}, ValueError, "steps must be >= 1"),
-     ({"warmup": -1}, ValueError, "warmup must be >= 0"),
+     ({"steps": 0}, ValueError, "steps must be between 1 and 100000, got 0"),
+     ({"warmup": -1}, ValueError, "warmup must be between 0 and 100000, got -1"),
      ({"steps": 2.5}, TypeError, "steps must be an integer"),
      ({"input_scale": 0.0}, ValueError, "input_scale"),
      ({"scale": np.nan}, ValueError, "scale must be finite"),

@@ -243,7 +243,7 @@ def test_pascanu_bound_holds_on_many_random_instances(activation, scale):
         assert np.all(result.trajectory_bound <= result.bound * tolerance)
         condition = pascanu_condition(params.W, activation)
         if condition.vanishing_guaranteed:
-            assert result.norms[-1] <= condition.eta**25 * tolerance < 1
+            assert result.norms[-1] <= condition.kappa**25 * tolerance < 1
         if not condition.explosion_possible:
             assert np.all(result.norms <= 1 + 1e-10)
 
@@ -259,9 +259,9 @@ def test_pascanu_bound_is_attained_by_a_linear_rnn_with_scaled_orthogonal_w():
 def test_pascanu_condition_thresholds():
     W = rescale_to_spectral_norm(np.random.default_rng(0).normal(size=(5, 5)), 3.0)
     tanh, sigmoid = pascanu_condition(W, "tanh"), pascanu_condition(W, "sigmoid")
-    assert tanh.eta == pytest.approx(3.0) and tanh.explosion_possible
+    assert tanh.kappa == pytest.approx(3.0) and tanh.explosion_possible
     assert not tanh.vanishing_guaranteed
-    assert sigmoid.eta == pytest.approx(0.75) and sigmoid.vanishing_guaranteed
+    assert sigmoid.kappa == pytest.approx(0.75) and sigmoid.vanishing_guaranteed
     assert not sigmoid.explosion_possible
     np.testing.assert_allclose(pascanu_bound(W, "sigmoid", 4), 0.75 ** np.arange(5), rtol=1e-12)
 
@@ -405,14 +405,14 @@ def test_bound_survey_agrees_with_direct_products_and_the_bound_holds():
     survey = bound_survey(("tanh", "sigmoid", "identity"), (0.5, 3.0), (3, 7), seeds=2,
                           T=20)
     assert isinstance(survey, BoundSurvey)
-    assert survey.eta.shape == (24,) and survey.T == 20
+    assert survey.kappa.shape == (24,) and survey.T == 20
     for i in (0, 5, 13, 23):
         n, g, s = int(survey.n[i]), float(survey.g[i]), i % 2
         params = RNNParams.random(2, n, 1, activation=str(survey.activation[i]),
                                   g=g, seed=s)
         x = np.random.default_rng(1000 + s).normal(size=(20, 2))
         direct = products_and_bounds(params, forward(params, x))
-        assert survey.eta[i] == pytest.approx(direct.gamma * direct.sigma_max, rel=1e-12)
+        assert survey.kappa[i] == pytest.approx(direct.gamma * direct.sigma_max, rel=1e-12)
         assert survey.final[i] == pytest.approx(direct.norms[-1], rel=1e-10)
         assert survey.largest[i] == pytest.approx(direct.norms[1:].max(), rel=1e-10)
         ratio = np.max(direct.norms[1:] / direct.bound[1:])
@@ -422,7 +422,7 @@ def test_bound_survey_agrees_with_direct_products_and_the_bound_holds():
     np.testing.assert_allclose(survey.worst_ratio[survey.activation == "identity"], 1.0,
                                rtol=1e-12)
     assert np.all(survey.worst_ratio[survey.activation == "tanh"] < 1)
-    assert np.all(survey.eta[survey.largest > 1] > 1)  # growth needs eta > 1
+    assert np.all(survey.kappa[survey.largest > 1] > 1)  # growth needs kappa > 1
 
 
 def test_bound_survey_rejects_bad_arguments():
@@ -430,7 +430,7 @@ def test_bound_survey_rejects_bad_arguments():
         bound_survey("tanh")
     with pytest.raises(ValueError, match="unknown activation"):
         bound_survey(("softplus",), (1.0,), (2,), seeds=1, T=2)
-    with pytest.raises(ValueError, match="^g must"):
+    with pytest.raises(ValueError, match=r"^gs\[0\] must"):
         bound_survey(("tanh",), (-1.0,))
     with pytest.raises(ValueError, match="size"):
         bound_survey(("tanh",), (1.0,), (0,))

@@ -87,7 +87,7 @@ def test_figures_and_alt_text():
         (lambda: plot_lru_ring(None), TypeError, "RingSummary"),
         (lambda: describe_ring(None), TypeError, "RingSummary"),
         (lambda: ring_summary(0.9, 0.5), ValueError, "r_min must be <= r_max"),
-        (lambda: scan_timings([0]), ValueError, "T must be >= 1"),
+        (lambda: scan_timings([0]), ValueError, r"lengths\[0\] must be >= 1"),
         (lambda: plot_path_diagram(1), ValueError, "steps must be"),
     ],
 )

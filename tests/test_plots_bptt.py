@@ -51,8 +51,12 @@ def test_plot_truncation_marks_total_overflow():
     fig = plot_truncation(result)
     assert isinstance(fig, Figure)
     assert "overflow" in texts(fig)
-    assert "error nan" in fig.axes[1].get_title()
-    assert "full BPTT" not in texts(fig)  # the full gradient overflowed too
+    # the errors are compared as mantissas and powers of two: finite, not NaN (issue 20); the
+    # dropped far terms are the largest by far, so cutting them loses almost all the gradient
+    assert not np.isnan(result.errors).any()
+    assert result.error == pytest.approx(1.0, abs=0.05)
+    assert f"error {result.error:.2g}" in fig.axes[1].get_title()
+    assert "0 at K = 60" in texts(fig)  # full BPTT's zero error, exact though it overflowed
 
 
 def test_plot_truncation_marks_partial_overflow_and_clips_off_scale_terms():

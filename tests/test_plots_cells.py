@@ -36,20 +36,25 @@ def test_lstm_cell_names_every_gate():
     fig = plot_lstm_cell()
     assert isinstance(fig, Figure)
     words = texts(fig)
-    for name in ("$f_t$", "$i_t$", "$g_t$", "$o_t$", "$c_{t-1}$", "$c_t$", "$h_t$", "$x_t$"):
+    for name in ("$f_t$", "$i_t$", r"$\tilde c_t$", "$o_t$", "$c_{t-1}$", "$c_t$", "$h_t$",
+                 "$x_t$"):
         assert name in words
-    for name in ("f_t", "i_t", "g_t", "o_t", "c_{t-1}", "h_t"):
+    for name in ("f_t", "i_t", "c̃_t", "o_t", "c_{t-1}", "h_t"):
         assert name in LSTM_CELL_ALT
+    # The candidate is c~_t in the book (notation.md); g is the scale of W.
+    assert "$g_t$" not in words and "g_t" not in LSTM_CELL_ALT
 
 
 def test_gru_cell_names_every_gate():
     fig = plot_gru_cell()
     assert isinstance(fig, Figure)
     words = texts(fig)
-    for name in ("$r_t$", "$z_t$", "$n_t$", "$h_{t-1}$", "$h_t$", "$x_t$", "1−"):
+    for name in ("$r_t$", "$u_t$", r"$\tilde h_t$", "$h_{t-1}$", "$h_t$", "$x_t$", "1−"):
         assert name in words
-    for name in ("r_t", "z_t", "n_t", "1 - z_t"):
+    for name in ("r_t", "u_t", "h̃_t", "1 - u_t"):
         assert name in GRU_CELL_ALT
+    # z_t is the pre-activation and n the hidden size in the book (notation.md).
+    assert "$z_t$" not in words and "$n_t$" not in words
 
 
 def carousel_width(fig: Figure) -> float:

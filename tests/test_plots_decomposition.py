@@ -46,7 +46,7 @@ def test_an_explorer_frame_stays_small():
 def test_distance_profile_marks_values_below_the_axis():
     profile = term_norms_by_distance(0.5, 60, "sigmoid", n=12)
     assert profile.norms[-1] < NORM_LIMITS[0]
-    assert "below 1e-20 from d =" in texts(plot_distance_profile(profile))
+    assert "below 1e-20 from ℓ =" in texts(plot_distance_profile(profile))
 
 
 def test_distance_profile_survives_overflow():

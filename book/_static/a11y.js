@@ -36,7 +36,30 @@
         handle.setAttribute("aria-label", label.textContent.trim());
       }
     });
+    markScrollingFigures();
   }
+  // On a phone a figure scrolls sideways in its own box (rnnbook.css): a box that scrolls must
+  // be reachable from the keyboard, one that fits must not add a tab stop.
+  function markScrollingFigures() {
+    document.querySelectorAll(
+      "main .cell_output, .rnnbook-explorer .widget-html-content"
+    ).forEach(function (box) {
+      if (!box.querySelector("img")) return;
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && box.getAttribute("tabindex") !== "0") {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", document.documentElement.lang.indexOf("zh") === 0
+          ? "图（可左右滚动）" : "figure (scrolls sideways)");
+      } else if (!scrolls && box.hasAttribute("tabindex")) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    });
+  }
+  window.addEventListener("resize", markScrollingFigures);
+  window.addEventListener("load", markScrollingFigures);
   document.addEventListener("DOMContentLoaded", function () {
     repair();
     // Widgets render, and the theme sets up tooltips, after this: repair again on changes.

@@ -45,6 +45,11 @@ Conventions
   numpy); configurations and specs (scalars only) are frozen with value equality.
 - Arguments are checked with :mod:`rnnbook.checks`; a wrong type raises ``TypeError``, a wrong
   value ``ValueError``, naming the argument.
+- Overflow is not an error and never becomes NaN: a value beyond the float64 range is ``+inf``
+  or ``-inf`` with its true sign, and results record where it happened (``overflow_step``).
+  NaN appears only where the mathematics is undefined (NaN in the input), never from finite
+  input; see the module docstrings of :mod:`rnnbook.rnn`, :mod:`rnnbook.bptt`,
+  :mod:`rnnbook.jacobian` and :mod:`rnnbook.losses`, and :mod:`rnnbook.numerics`.
 - Alt text of a figure comes from a ``describe_*(result)`` function, which
   :func:`~rnnbook.explorer.explorer` takes directly (``alt=describe_pulse``).
 """

@@ -56,6 +56,4 @@ def get_activation(name: str) -> Activation:
     ValueError
         If ``name`` is not one of ``ACTIVATIONS``.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"activation must be a string, got {type(name).__name__}")
-    return ACTIVATIONS[check_choice("activation", name, tuple(ACTIVATIONS))]
+    return ACTIVATIONS[check_choice("activation name", name, tuple(ACTIVATIONS))]

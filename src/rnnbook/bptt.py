@@ -22,6 +22,17 @@ also carries the chain products dh_T/dh_t = J_T J_{T-1} ... J_{t+1}, J_s = diag(
 
 Cost: O(T B n (n + d + m)) for the gradients and the term norms; keeping the terms adds
 O(T n (n + d)) memory, keeping the chain O(T B n^2) memory and O(T B n^3) time.
+
+Overflow contract. Overflow is not an error, and it never turns into NaN: every quantity whose
+value lies beyond the float64 range (about 1.8e308) is ``+inf`` or ``-inf`` with its true
+sign, one below the range is 0, and a term that is exactly 0 stays 0 beside an overflowed
+factor. ``BPTTResult.overflow_step`` records where the computation first left float64. When
+something overflowed (in the forward pass, see :func:`rnnbook.rnn.forward`, or only going
+back), the backward pass is run again on mantissas times powers of two (one per step and
+sequence) from the forward pass's exact states, and written out at the end, so the finite
+entries are exact to round-off and the infinite ones have the right sign. NaN appears only
+where the mathematics is undefined: NaN in the input, or an ``+inf`` given as input. Finite
+input never gives NaN.
 """
 
 from __future__ import annotations
@@ -74,9 +85,8 @@ class BPTTResult:
     overflow_step : int or None
         Where the computation left float64: the forward pass's ``overflow_step`` if a state
         overflowed, else the last step t (1-based) whose delta_t overflowed in the backward
-        pass (the first one met going back), else None. Gradients of an overflowed network
-        may hold +-inf, and NaN where overflowed quantities of opposite signs meet
-        (inf - inf has no float64 value).
+        pass (the first one met going back), else None. Quantities beyond the float64 range
+        are +-inf with their true sign (see the module's overflow contract), never NaN.
     """
 
     loss: str
@@ -135,6 +145,13 @@ def backward_recursion(
         untied T-layer feed-forward network with the same graph.
     keep_delta, keep_chain : bool
         Compute delta and dh0 (else both are None); compute the chain (else None).
+
+    Notes
+    -----
+    For finite e, f' and W nothing is NaN: when delta or the chain overflows, the recursion is
+    run again on mantissas rescaled by exact powers of two (one exponent per sequence for
+    delta; :func:`rnnbook.jacobian.span_products` for the chain), so that every entry beyond
+    the float64 range is +-inf with its true sign and an entry that is exactly 0 stays 0.
     """
     keep_delta = check_flag("keep_delta", keep_delta)
     keep_chain = check_flag("keep_chain", keep_chain)
@@ -154,7 +171,100 @@ def backward_recursion(
             carry = delta[t] @ W_t
         if keep_chain and t > 0:
             np.matmul(chain[t] * fprime[t][:, None, :], W_t, out=chain[t - 1])
+    finite_jacobians = np.all(np.isfinite(fprime)) and np.all(np.isfinite(W))
+    overflowed = keep_delta and not (np.all(np.isfinite(delta)) and np.all(np.isfinite(carry)))
+    if overflowed and finite_jacobians and np.all(np.isfinite(e)):
+        em, ee = _normalised(e, np.zeros(e.shape[:2], dtype=np.int64))
+        dm, de, cm, ce = _rescaled_delta(em, ee, fprime, W)
+        delta, carry = _written_out(dm, de), _written_out(cm, ce)
+    if keep_chain and finite_jacobians and not np.all(np.isfinite(chain)):
+        chain = _rescaled_chain(fprime, W)
     return delta, (carry if keep_delta else None), chain
+
+
+def _rescaled_chain(fprime: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Return the chain of :func:`backward_recursion` from rescaled products (+-inf, no NaN).
+
+    J_t = diag(f'_t) W_t is formed from f'_t and W_t divided by powers of two (so no J_t
+    overflows), the products come from :func:`rnnbook.jacobian.span_products` with
+    ``rescaled=True``, and every power of two is put back at the end with ``ldexp``.
+    """
+    from rnnbook.jacobian import span_products  # imported here: jacobian imports bptt's users
+
+    T = fprime.shape[0]
+    slope = np.maximum(_row_exponents(fprime), 0)  # (T, B); a zero row needs no scaling
+    if W.ndim == 3:
+        weight = np.array([exponent_of(W_t) for W_t in W])
+        scaled_W = np.ldexp(W, -weight[:, None, None])[:, None]
+    else:
+        weight = np.full(T, exponent_of(W))
+        scaled_W = np.ldexp(W, -weight[0])
+    steps = np.ldexp(fprime, -slope[..., None])[..., None] * scaled_W  # J_t / 2^(s_t + w_t)
+    Q, exponents = span_products(steps, rescaled=True)
+    # P_d = J_{T-1} ... J_{T-d} (0-based) carries the powers of steps T-d..T-1
+    powers = np.concatenate([np.zeros((1, *slope.shape[1:]), dtype=np.int64),
+                             np.cumsum((slope + weight[:, None])[::-1], axis=0)])
+    with np.errstate(over="ignore"):
+        products = np.ldexp(Q, (exponents + powers)[..., None, None])
+    return products[:T][::-1].copy()
+
+
+#: The exponent given to a row that is exactly zero: below every real one, so that a zero row
+#: never sets the common exponent of a sum (and 2^ZERO_EXPONENT times a mantissa is 0).
+ZERO_EXPONENT = -(2**40)
+
+
+def _row_exponents(v: np.ndarray) -> np.ndarray:
+    """Return, per row of v (..., k), e with max |row| in [2^(e-1), 2^e) (ZERO_EXPONENT if 0)."""
+    largest = np.abs(v).max(axis=-1)
+    usable = largest > 0.0
+    return np.where(usable, np.frexp(np.where(usable, largest, 1.0))[1], ZERO_EXPONENT)
+
+
+def _normalised(v: np.ndarray, exponent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (v / 2^s, exponent + s) per row, with s such that max |row| is in [0.5, 1).
+
+    A row that is exactly zero keeps mantissa 0 and gets :data:`ZERO_EXPONENT`.
+    """
+    shift = _row_exponents(v)
+    zero = shift == ZERO_EXPONENT
+    return (np.ldexp(v, np.where(zero, 0, -shift)[..., None]),
+            np.where(zero, ZERO_EXPONENT, exponent + shift))
+
+
+def _scaled_sum(am: np.ndarray, ae: np.ndarray, bm: np.ndarray, be: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Return a + b per row for a = am 2^ae and b = bm 2^be, normalised (no overflow)."""
+    common = np.maximum(ae, be)
+    with np.errstate(under="ignore"):
+        total = np.ldexp(am, (ae - common)[..., None]) + np.ldexp(bm, (be - common)[..., None])
+    return _normalised(total, common)
+
+
+def _written_out(mantissa: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """Return mantissa 2^exponent per row as float64: +-inf beyond the range, 0 for a zero row."""
+    with np.errstate(over="ignore", under="ignore"):
+        return np.ldexp(mantissa, np.maximum(exponent, -(2**20))[..., None])
+
+
+def _rescaled_delta(em: np.ndarray, ee: np.ndarray, fprime: np.ndarray, W: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return delta and dh0 of :func:`backward_recursion` as mantissas times powers of two.
+
+    ``e`` is given the same way: e = em 2^ee, em (T, B, n) and ee (T, B). Each sequence's
+    carry keeps its largest entry in [0.5, 1) with its own exponent, so nothing overflows on
+    the way. Returns ``(delta mantissa (T, B, n), exponent (T, B), dh0 mantissa (B, n),
+    exponent (B,))``.
+    """
+    T, B, n = em.shape
+    dm, de = np.empty((T, B, n)), np.empty((T, B), dtype=np.int64)
+    mantissa, exponent = np.zeros((B, n)), np.full(B, ZERO_EXPONENT)
+    for t in range(T - 1, -1, -1):
+        v, common = _scaled_sum(em[t], ee[t], mantissa, exponent)
+        slope_m, slope_e = _normalised(fprime[t], np.zeros(B, dtype=np.int64))
+        dm[t], de[t] = _normalised(v * slope_m, common + slope_e)
+        mantissa, exponent = _normalised(dm[t] @ (W[t] if W.ndim == 3 else W), de[t])
+    return dm, de, mantissa, exponent
 
 
 def _check_recursion(e, fprime, W, per_step: bool = True):
@@ -239,7 +349,7 @@ def _step_exponents(a: np.ndarray) -> np.ndarray:
     return np.where(usable, np.frexp(np.where(usable, largest, 1.0))[1], 0)
 
 
-def term_norms(a: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+def term_norms(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     """Return ||sum_batch a_t^T b_t||_F for every t, shape (T,), without forming the terms.
 
     ``a`` is (T, B, n) and ``b`` is (T, B, k) or None.
@@ -326,9 +436,10 @@ def bptt(
     -----
     Overflow is not an error: the forward pass carries overflowed states as +-inf (see
     :func:`~rnnbook.rnn.forward`; ``result.trajectory.overflow_step`` is the first step that
-    left float64), and a term that is exactly 0 has norm 0 even beside an overflowed factor.
-    Gradients that combine several overflowed quantities of opposite signs (inf - inf) have no
-    float64 value; those entries are NaN, and only after ``overflow_step``.
+    left float64). Then, or when the backward pass overflows, the gradient is computed again
+    on mantissas times powers of two, from the forward pass's exact states: every entry
+    beyond the float64 range is +-inf with its true sign, the others are exact to round-off,
+    and none is NaN for finite input (the module's overflow contract).
     """
     if not isinstance(params, RNNParams):
         raise TypeError(f"params must be RNNParams, got {type(params).__name__}")
@@ -339,8 +450,13 @@ def bptt(
     traj = forward(params, x, h0)
     T = traj.x.shape[0]
     W = params.W
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            value = loss_fn.value(traj.o, y)
+    except ValueError as error:  # the outputs' T and B come from x: say so
+        raise ValueError(f"y does not fit the outputs of params on x (x has shape "
+                         f"{np.shape(x)}): {error}") from None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        value = loss_fn.value(traj.o, y)
         dO = loss_fn.grad(traj.o, y)
         e = dO @ params.V
         fprime = get_activation(params.activation).df(traj.z)
@@ -369,6 +485,16 @@ def bptt(
         W_norms = term_norms(delta, h_prev)
         U_norms = term_norms(delta, traj.x)
         b_norms = term_norms(delta, None)
+    if traj.h_mantissa is not None or np.isnan(value) or not (
+            np.all(np.isfinite(delta)) and np.all(np.isfinite(dh0))
+            and all(np.all(np.isfinite(g)) for g in grads.values())):
+        # something overflowed: again on mantissas times powers of two, written out at the end
+        # (+-inf beyond the float64 range, never NaN from finite input)
+        value, delta, dh0, grads, terms, norms, _, _ = _scaled_backward(
+            params, traj, loss_fn, y, None if full else truncate)
+        W_norms, U_norms, b_norms = norms
+        if keep_terms:
+            W_terms, U_terms, b_terms = terms
     overflow_step = traj.overflow_step
     if overflow_step is None:
         bad = np.flatnonzero(~np.all(np.isfinite(delta), axis=(1, 2)))
@@ -379,6 +505,159 @@ def bptt(
         W_term_norms=W_norms, U_term_norms=U_norms, b_term_norms=b_norms,
         chain=chain, truncate=truncate, trajectory=traj, overflow_step=overflow_step,
     )
+
+
+def _scaled_outer(am: np.ndarray, ae: np.ndarray, cm: np.ndarray, ce: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Return sum_batch a_t^T c_t per step as (mantissa (T, n, k), exponent (T,)).
+
+    a = am 2^ae (T, B, n) and c = cm 2^ce (T, B, k), one exponent per row.
+    """
+    products = ae + ce
+    common = products.max(axis=1)
+    with np.errstate(under="ignore"):
+        scaled = np.ldexp(am, (products - common[:, None])[..., None])
+    return _outer_terms(scaled, cm), common
+
+
+def _scaled_total(mantissa: np.ndarray, exponent: np.ndarray) -> tuple[np.ndarray, int]:
+    """Return sum_t mantissa[t] 2^exponent[t] as (mantissa, exponent)."""
+    common = int(exponent.max())
+    with np.errstate(under="ignore"):
+        total = np.ldexp(mantissa, (exponent - common).reshape(-1, *[1] * (mantissa.ndim - 1)))
+    return total.sum(axis=0), common
+
+
+def _scaled_relative_error(estimate: tuple[np.ndarray, int],
+                           reference: tuple[np.ndarray, int]) -> float:
+    """Return :func:`relative_error` of two arrays given as (mantissa, exponent)."""
+    common = max(estimate[1], reference[1])
+    with np.errstate(under="ignore"):
+        return relative_error(np.ldexp(estimate[0], estimate[1] - common),
+                              np.ldexp(reference[0], reference[1] - common))
+
+
+@dataclass(frozen=True, eq=False)
+class _Scaled:
+    """What the backward pass reads, as mantissas (..., k) times 2^exponents (...), per row.
+
+    dO: dL/do_t (T, B, m); e = dO V (T, B, n); h: h_t (T, B, n); prev: h_{t-1}; x: x_t.
+    """
+
+    value: float
+    dO: tuple[np.ndarray, np.ndarray]
+    e: tuple[np.ndarray, np.ndarray]
+    h: tuple[np.ndarray, np.ndarray]
+    prev: tuple[np.ndarray, np.ndarray]
+    x: tuple[np.ndarray, np.ndarray]
+    fprime: np.ndarray
+
+
+def _scaled_signals(params: RNNParams, traj: Trajectory, loss_fn, y) -> _Scaled:
+    """Return the loss, its gradient and the states of ``traj`` as mantissas and exponents.
+
+    The states past a forward overflow come from the trajectory's ``h_mantissa`` and
+    ``h_exponent``; the outputs and dL/do are formed from them without leaving float64 (the
+    softmax of ``ce_all`` from logits less their largest, which changes nothing).
+    """
+    T, B, _ = traj.x.shape
+    m = params.n_output
+
+    def exps(*shape):
+        return np.zeros(shape, dtype=np.int64)
+
+    if traj.h_mantissa is not None:
+        hm, he = _normalised(traj.h_mantissa, np.broadcast_to(traj.h_exponent[:, None], (T, B)))
+    else:
+        hm, he = _normalised(traj.h, exps(T, B))
+    h0m, h0e = _normalised(traj.h0, exps(B))
+    prev = np.concatenate([h0m[None], hm[:-1]]), np.concatenate([h0e[None], he[:-1]])
+    V_exponent = exponent_of(params.V)
+    V_mantissa = np.ldexp(params.V, -V_exponent)
+    cm, ce = _normalised(np.broadcast_to(params.c, (T, B, m)), exps(T, B))
+    om, oe = _scaled_sum(*_normalised(hm @ V_mantissa.T, he + V_exponent), cm, ce)
+    if loss_fn.all_steps:  # softmax and log-softmax do not change when a logit is subtracted
+        shifted = _written_out(om - om.max(axis=-1, keepdims=True), oe)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            value = loss_fn.value(shifted, y)
+            dOm, dOe = _normalised(loss_fn.grad(shifted, y), exps(T, B))
+    else:  # dL/do_T = o_T - y, the only non-zero step
+        target = -loss_fn.grad(np.zeros((T, B, m)), y)[-1]
+        tm, te = _normalised(target, exps(B))
+        dOm, dOe = np.zeros((T, B, m)), np.full((T, B), ZERO_EXPONENT)
+        dOm[-1], dOe[-1] = _scaled_sum(om[-1], oe[-1], -tm, te)
+        with np.errstate(over="ignore", under="ignore"):
+            value = float(0.5 * np.sum(np.ldexp((dOm[-1] ** 2).sum(axis=-1),
+                                                2 * np.maximum(dOe[-1], -(2**20)))))
+    return _Scaled(value=value, dO=(dOm, dOe),
+                   e=_normalised(dOm @ V_mantissa, dOe + V_exponent), h=(hm, he), prev=prev,
+                   x=_normalised(traj.x, exps(T, B)),
+                   fprime=get_activation(params.activation).df(traj.z))
+
+
+def _scaled_lags(em: np.ndarray, ee: np.ndarray, fprime: np.ndarray, W: np.ndarray,
+                 steps: np.ndarray, max_lag: int):
+    """Yield what :func:`lagged_backward` yields, as mantissas and exponents per row.
+
+    ``(lag, positions, (D mantissa (L, B, n), exponent (L, B)), (to_h0 mantissa (B, n),
+    exponent (B,)))`` for e = em 2^ee.
+    """
+    sm, se = em[steps], ee[steps]
+    for lag in range(max_lag):
+        first = int(np.searchsorted(steps, lag))
+        if first == len(steps):
+            return
+        steps, sm, se = steps[first:], sm[first:], se[first:]
+        positions = steps - lag
+        Dm, De = _normalised(sm * fprime[positions], se)
+        sm, se = _normalised(Dm @ W, De)
+        to_h0 = (sm[0], se[0]) if positions[0] == 0 else (
+            np.zeros_like(sm[0]), np.full(se.shape[1], ZERO_EXPONENT))
+        yield lag, positions, (Dm, De), to_h0
+
+
+def _scaled_backward(params: RNNParams, traj: Trajectory, loss_fn, y, truncate: int | None):
+    """Return what :func:`bptt` computes, on mantissas times powers of two (one per row).
+
+    Used when something overflowed. The inputs come from :func:`_scaled_signals`; delta and
+    every sum over steps and sequences are carried the same way and written out at the end,
+    so that an entry is +-inf only when it lies beyond the float64 range and a term that is
+    exactly 0 stays 0. Returns ``(value, delta, dh0, grads, (W_terms, U_terms, b_terms),
+    (W_norms, U_norms, b_norms), parts, totals)``: ``parts[name]`` the terms of each gradient
+    as (mantissa (T, ...), exponent (T,)), ``totals[name]`` the gradient as (mantissa,
+    exponent).
+    """
+    T, B, _ = traj.x.shape
+    signals = _scaled_signals(params, traj, loss_fn, y)
+    em, ee = signals.e
+    if truncate is None:
+        dm, de, gm, ge = _rescaled_delta(em, ee, signals.fprime, params.W)
+    else:  # lagged_backward, carried the same way; a position's parts are added as they come
+        dm, de = np.zeros_like(em), np.full((T, B), ZERO_EXPONENT)
+        gm, ge = np.zeros((B, em.shape[-1])), np.full(B, ZERO_EXPONENT)
+        for _, positions, (Dm, De), to_h0 in _scaled_lags(em, ee, signals.fprime, params.W,
+                                                           loss_fn.loss_steps(T), truncate):
+            dm[positions], de[positions] = _scaled_sum(dm[positions], de[positions], Dm, De)
+            gm, ge = _scaled_sum(gm, ge, *to_h0)
+    ones = (np.ones((T, B, 1)), np.zeros((T, B), dtype=np.int64))
+    parts = {"W": _scaled_outer(dm, de, *signals.prev), "U": _scaled_outer(dm, de, *signals.x),
+             "b": _scaled_outer(dm, de, *ones), "V": _scaled_outer(*signals.dO, *signals.h),
+             "c": _scaled_outer(*signals.dO, *ones)}
+    totals = {name: _scaled_total(*part) for name, part in parts.items()}
+    grads = {name: _written_out(total[None], np.array([exponent]))[0]
+             for name, (total, exponent) in totals.items()}
+    grads["b"], grads["c"] = grads["b"][:, 0], grads["c"][:, 0]
+    terms = tuple(_written_out(parts[name][0], parts[name][1][:, None]) for name in "WUb")
+    norms = tuple(_scaled_norms(*parts[name]) for name in "WUb")
+    return (signals.value, _written_out(dm, de), _written_out(gm, ge), grads,
+            (terms[0], terms[1], terms[2][..., 0]), norms, parts, totals)
+
+
+def _scaled_norms(mantissa: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """Return the Frobenius norm of each mantissa[t] 2^exponent[t] (inf beyond the range)."""
+    with np.errstate(over="ignore", under="ignore"):
+        return np.ldexp(np.linalg.norm(mantissa.reshape(len(mantissa), -1), axis=1),
+                        np.maximum(exponent, -(2**20)))
 
 
 def relative_error(estimate, reference) -> float:
@@ -490,10 +769,22 @@ def truncation_profile(
                          f"got {window}")
     errors = np.empty(T)
     truncated_norms = full.W_term_norms
+    # after an overflow the gradients are compared as mantissas and powers of two: two
+    # gradients written out as inf have no float64 difference
+    overflowed = full.trajectory.h_mantissa is not None or not np.all(
+        np.isfinite(full.grads["W"]))
+    if overflowed:
+        loss_fn = get_loss(loss)
+        reference = _scaled_backward(params, full.trajectory, loss_fn, y, None)[-1]["W"]
     for K in range(1, T + 1):
         cut = bptt(params, x, y, loss, h0=h0, truncate=K, keep_terms=False, keep_chain=False)
-        with np.errstate(over="ignore", invalid="ignore"):
-            errors[K - 1] = relative_error(cut.grads["W"], full.grads["W"])
+        if overflowed:
+            estimate = _scaled_backward(params, full.trajectory, loss_fn, y,
+                                        None if K >= T else K)[-1]["W"]
+            errors[K - 1] = _scaled_relative_error(estimate, reference)
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):
+                errors[K - 1] = relative_error(cut.grads["W"], full.grads["W"])
         if K == window:
             truncated_norms = cut.W_term_norms
     return TruncationProfile(

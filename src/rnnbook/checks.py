@@ -8,6 +8,8 @@ This is the one vocabulary every public function uses to check what it is given:
 - :func:`check_flag`: a real ``bool`` (``"no"`` is not a flag);
 - :func:`check_seed`: a seed of ``numpy.random.default_rng`` (an integer >= 0);
 - :func:`check_choice`: one of a few strings;
+- :func:`check_each`: a list (tuple, range, 1-D array) of values, each checked by one of these;
+- :func:`check_type`: an instance of a given class (a parameter dataclass, a result);
 - :func:`check_array`, :func:`finite_array`, :func:`batched`: numeric array-likes with a given
   number of axes, shape, and (by default) no NaN or inf;
 - :func:`check_same_shape`: arrays that must match in shape;
@@ -21,7 +23,7 @@ call learns what to change.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -139,9 +141,36 @@ def check_choice(name: str, value, options: Sequence[str]) -> str:
     return value
 
 
-def _numeric(name: str, value) -> np.ndarray:
-    """Return ``value`` as a float64 array, or raise TypeError naming ``name``."""
-    if value is None or isinstance(value, str | bytes | dict | set):
+def check_each(name: str, values, check: Callable, *args, nonempty: bool = True,
+               **kwargs) -> tuple:
+    """Return ``tuple(check(f"{name}[i]", item, *args, **kwargs) for each item of values)``.
+
+    ``values`` is a list, tuple, range or 1-D array (a string is not a list of values); each
+    item is checked by ``check`` (one of this module's checks), and a refused item is named by
+    its position, ``name[i]``. With ``nonempty`` an empty list is refused.
+    """
+    if isinstance(values, np.ndarray) and values.ndim != 1:
+        raise ValueError(f"{name} must be a list of values (1 dimension), got an array of shape "
+                         f"{values.shape}")
+    if not isinstance(values, list | tuple | range | np.ndarray):
+        raise TypeError(f"{name} must be a list or tuple of values, got {_shown(values)}")
+    if nonempty and len(values) == 0:
+        raise ValueError(f"{name} is empty: it must hold at least one value, got {_shown(values)}")
+    return tuple(check(f"{name}[{i}]", item, *args, **kwargs) for i, item in enumerate(values))
+
+
+def check_type(name: str, value, kind: type | tuple[type, ...]):
+    """Return ``value``, or raise TypeError if it is not an instance of ``kind``."""
+    if not isinstance(value, kind):
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        wanted = " or ".join(k.__name__ for k in kinds)
+        raise TypeError(f"{name} must be {wanted}, got {_shown(value)}")
+    return value
+
+
+def _numeric(name: str, value, complex_ok: bool = False) -> np.ndarray:
+    """Return ``value`` as a float64 (or, if ``complex_ok``, complex128) array, or raise."""
+    if value is None or isinstance(value, str | bytes | dict | set | bool | np.bool_):
         raise TypeError(f"{name} must be a number or an array of numbers, got {_shown(value)}")
     try:
         array = np.asarray(value)
@@ -150,20 +179,24 @@ def _numeric(name: str, value) -> np.ndarray:
                         f"({error})") from None
     if array.dtype.kind in "biuf":
         return array.astype(np.float64, copy=False)
+    if array.dtype.kind == "c" and complex_ok:
+        return array.astype(np.complex128, copy=False)
     if array.dtype.kind == "O":
-        try:
-            return array.astype(np.float64)
-        except (TypeError, ValueError, OverflowError):
-            pass
+        for dtype in (np.float64, np.complex128) if complex_ok else (np.float64,):
+            try:
+                return array.astype(dtype)
+            except (TypeError, ValueError, OverflowError):
+                pass
     kind = {"U": "strings", "S": "bytes", "c": "complex numbers", "O": "objects",
             "M": "dates", "m": "time deltas", "V": "records"}.get(array.dtype.kind, "values")
-    raise TypeError(f"{name} must be an array of real numbers, got an array of {kind} "
+    wanted = "numbers" if complex_ok else "real numbers"
+    raise TypeError(f"{name} must be an array of {wanted}, got an array of {kind} "
                     f"(dtype {array.dtype})")
 
 
 def check_array(name: str, value, *, ndim: int | Sequence[int] | None = None,
                 shape: Sequence[int | None] | None = None, finite: bool = True,
-                nonempty: bool = False) -> np.ndarray:
+                nonempty: bool = False, complex_ok: bool = False) -> np.ndarray:
     """Return ``value`` as a float64 array, or raise naming the argument ``name``.
 
     Parameters
@@ -180,8 +213,10 @@ def check_array(name: str, value, *, ndim: int | Sequence[int] | None = None,
         Refuse NaN and inf (the default).
     nonempty : bool
         Refuse an array with an axis of size 0.
+    complex_ok : bool
+        Accept complex numbers too (the array is then complex128 if any entry is complex).
     """
-    array = _numeric(name, value)
+    array = _numeric(name, value, complex_ok)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if array.ndim not in allowed:

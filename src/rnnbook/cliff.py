@@ -170,10 +170,8 @@ def cliff_surface(view: tuple[float, float, float, float] = VIEW, *, nw: int = 1
 
     The result is cached (its arrays are read-only), so an explorer computes it once.
     """
-    if len(view) != 4:
-        raise ValueError(f"view must be (w_min, w_max, b_min, b_max), got {view!r}")
-    w_min, w_max, b_min, b_max = (float(v) for v in view)
-    if not all(np.isfinite([w_min, w_max, b_min, b_max])) or w_min >= w_max or b_min >= b_max:
+    w_min, w_max, b_min, b_max = (float(v) for v in check_array("view", view, shape=(4,)))
+    if w_min >= w_max or b_min >= b_max:
         raise ValueError(f"view must be finite with w_min < w_max and b_min < b_max, got {view}")
     for name, size in (("nw", nw), ("nb", nb)):
         check_count(name, size, 2)

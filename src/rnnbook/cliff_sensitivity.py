@@ -64,6 +64,7 @@ def nearby_descents(threshold: float, learning_rate: float, *, count: int = 16,
     count = check_count("count", count, 1)
     size = check_real("size", size, low=0.0)
     seed = check_count("seed", seed, 0)
+    start = check_array("start", start, shape=(2,))
     shifts = np.zeros((count, 2))
     rng = np.random.default_rng(check_seed("seed", seed))
     shifts[1:] = rng.normal(scale=size, size=(count - 1, 2))

@@ -24,9 +24,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook.activations import get_activation
-from rnnbook.bptt import backward_recursion, bptt, lagged_backward, term_norms
+from rnnbook.bptt import (
+    ZERO_EXPONENT,
+    _scaled_backward,
+    _scaled_lags,
+    _scaled_norms,
+    _scaled_outer,
+    _scaled_signals,
+    _written_out,
+    backward_recursion,
+    bptt,
+    lagged_backward,
+    term_norms,
+)
 from rnnbook.checks import check_array, check_count, check_flag, check_real
 from rnnbook.losses import get_loss
+from rnnbook.numerics import exponent_of, safe_norm
 from rnnbook.rnn import RNNParams, forward
 from rnnbook.spectra import gaussian_matrix, rescale_to_spectral_radius
 
@@ -120,6 +133,8 @@ def distance_decomposition(
             b_terms[lag] = D.sum(axis=(0, 1))
         norms = {name: np.linalg.norm(terms.reshape(T, -1), axis=1)
                  for name, terms in (("W", W_terms), ("U", U_terms), ("b", b_terms))}
+    if traj.h_mantissa is not None or not all(np.all(np.isfinite(v)) for v in norms.values()):
+        W_terms, U_terms, b_terms, norms = _scaled_terms_by_distance(params, traj, loss, y)
     return DistanceDecomposition(
         loss=result.loss,
         distance=distance,
@@ -131,6 +146,32 @@ def distance_decomposition(
         b_norms=norms["b"],
         grads=result.grads,
     )
+
+
+def _scaled_terms_by_distance(params: RNNParams, traj, loss: str, y):
+    """Return the all-steps loss's terms by distance (W, U, b) and their norms, after overflow.
+
+    The loop of :func:`distance_decomposition` on mantissas times powers of two (see
+    :mod:`rnnbook.bptt`'s overflow contract): +-inf beyond the float64 range, never NaN.
+    """
+    T, B, _ = traj.x.shape
+    loss_fn = get_loss(loss)
+    signals = _scaled_signals(params, traj, loss_fn, y)
+    ones = (np.ones((T, B, 1)), np.zeros((T, B), dtype=np.int64))
+    sources = {"W": signals.prev, "U": signals.x, "b": ones}
+    mantissas = {name: np.zeros((T, params.n_hidden, m.shape[-1]))
+                 for name, (m, _) in sources.items()}
+    exponents = {name: np.full(T, ZERO_EXPONENT) for name in sources}
+    for lag, positions, (Dm, De), _ in _scaled_lags(*signals.e, signals.fprime, params.W,
+                                                    loss_fn.loss_steps(T), T):
+        for name, (am, ae) in sources.items():
+            mantissa, exponent = _scaled_outer(
+                Dm.reshape(1, -1, Dm.shape[-1]), De.reshape(1, -1),
+                am[positions].reshape(1, -1, am.shape[-1]), ae[positions].reshape(1, -1))
+            mantissas[name][lag], exponents[name][lag] = mantissa[0], exponent[0]
+    terms = {name: _written_out(mantissas[name], exponents[name][:, None]) for name in sources}
+    norms = {name: _scaled_norms(mantissas[name], exponents[name]) for name in sources}
+    return terms["W"], terms["U"], terms["b"][..., 0], norms
 
 
 def _check_norms(norms) -> np.ndarray:
@@ -157,7 +198,9 @@ def far_share(norms) -> np.ndarray:
     norms : array_like, shape (T,)
         Term norms by distance, ``norms[d]`` = ||g at distance d||.
 
-    Returns zeros if every norm is zero; non-finite norms (an exploded network) give NaN.
+    Returns zeros if every norm is zero. Norms written out as inf have no ratio, so they give
+    NaN; :func:`term_norms_by_distance` therefore takes the shares of an exploded network from
+    its terms as mantissas and powers of two, which never gives NaN.
     """
     array = _check_norms(norms)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -184,7 +227,10 @@ def far_norm_share(terms) -> np.ndarray:
     if array.ndim < 1 or array.shape[0] == 0:
         raise ValueError(f"terms must have a non-empty distance axis, got shape {array.shape}")
     T = array.shape[0]
-    flat = array.reshape(T, -1)
+    # the ratio does not change when every term is divided by one power of two: scaled so
+    # that the largest entry is below 1, no partial sum overflows (exact: no rounding added)
+    flat = np.ldexp(array.reshape(T, -1), -exponent_of(array)) if np.all(
+        np.isfinite(array)) else array.reshape(T, -1)
     with np.errstate(over="ignore", invalid="ignore"):
         near = np.cumsum(flat, axis=0)
         far = near[-1] - near
@@ -210,8 +256,7 @@ def effective_horizon(norms, eps: float = 1e-3) -> int:
         Relative tolerance in (0, 1].
     """
     array = _check_norms(norms)
-    if not isinstance(eps, int | float | np.floating) or not 0.0 < eps <= 1.0:
-        raise ValueError(f"eps must be a number in (0, 1], got {eps!r}")
+    eps = check_real("eps", eps, low=0.0, strict=True, high=1.0)
     if np.isnan(array).all():
         return array.size - 1
     with np.errstate(over="ignore", invalid="ignore"):
@@ -303,23 +348,31 @@ def term_norms_by_distance(rho: float, T: int, activation: str = "tanh", *, n: i
     """
     params, x, h0, y = scaled_rnn_problem(rho, T, activation, n=n, seed=seed)
     parts = distance_decomposition(params, x, y, "mse_last", h0=h0)
-    overflow_step = bptt(params, x, y, "mse_last", h0=h0, keep_terms=False,
-                         keep_chain=False).overflow_step
+    result = bptt(params, x, y, "mse_last", h0=h0, keep_terms=False, keep_chain=False)
     with np.errstate(over="ignore", invalid="ignore"):
-        total = float(np.linalg.norm(parts.grads["W"]))
+        total = float(safe_norm(parts.grads["W"]))
         largest = float(np.max(parts.W_norms))
+    terms, norms = parts.W_terms, parts.W_norms
+    if not np.all(np.isfinite(norms)):
+        # shares and the horizon are ratios: read them from the terms as mantissas and powers
+        # of two, all divided by the largest power (written out, two infs have no ratio)
+        mantissa, exponent = _scaled_backward(params, result.trajectory, get_loss("mse_last"),
+                                              y, None)[-2]["W"]
+        with np.errstate(under="ignore"):
+            terms = np.ldexp(mantissa, (exponent - exponent.max())[:, None, None])[::-1]
+        norms = np.linalg.norm(terms.reshape(len(terms), -1), axis=1)
     return DistanceProfile(
         distance=parts.distance,
         norms=parts.W_norms,
-        far_share=far_share(parts.W_norms),
-        far_norm_share=far_norm_share(parts.W_terms),
-        horizon=effective_horizon(parts.W_norms, eps),
+        far_share=far_share(norms),
+        far_norm_share=far_norm_share(terms),
+        horizon=effective_horizon(norms, eps),
         total_norm=total,
         max_term_norm=largest,
         rho=float(rho),
         activation=activation,
         eps=float(eps),
-        overflow_step=overflow_step,
+        overflow_step=result.overflow_step,
     )
 
 

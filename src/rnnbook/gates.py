@@ -26,6 +26,7 @@ from rnnbook.checks import (
     check_flag,
     check_real,
     check_seed,
+    check_type,
     finite_array,
 )
 from rnnbook.spectra import gaussian_matrix
@@ -210,6 +211,7 @@ def sequence_inputs(params: GatedParams, x, **initial) -> tuple[np.ndarray, np.n
 
     ``initial`` names the initial states in order (``h0=...``, ``c0=...``); None gives zeros.
     """
+    params = check_type("params", params, GatedParams)
     xb, _ = batched("x", x, params.n_input, 2)
     states = [initial_state(name, value, xb.shape[1], params.n_hidden)
               for name, value in initial.items()]

@@ -38,7 +38,7 @@ from typing import ClassVar
 import numpy as np
 
 from rnnbook import gates
-from rnnbook.checks import batched
+from rnnbook.checks import batched, check_type
 from rnnbook.gates import GatedParams, SpanJacobians, initial_state, sigmoid
 from rnnbook.jacobian import span_norms, span_products
 
@@ -124,6 +124,7 @@ def _step(params: GRUParams, inputs: np.ndarray, h_prev: np.ndarray):
 
 def step_inputs(params: GRUParams, x, h) -> tuple[np.ndarray, np.ndarray, bool]:
     """Return ``(x, h, single)`` of one step with a batch axis, and whether none was given."""
+    check_type("params", params, GRUParams)
     xb, single = batched("x", x, params.n_input, 1)
     if np.ndim(h) != np.ndim(x):
         raise ValueError(f"x and h must both have a batch axis or neither: shapes "

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook.activations import get_activation
-from rnnbook.checks import check_choice, check_count, check_positive, check_seed
+from rnnbook.checks import check_choice, check_count, check_positive, check_seed, check_steps
 from rnnbook.jacobian import slopes, span_norms
 from rnnbook.rnn import RNNParams, forward
 from rnnbook.spectra import gaussian_matrix, power_norms, spectral_norm, spectral_radius
@@ -117,7 +117,7 @@ def recurrent_init(name: str, n: int, scale: float = 1.0, *, seed: int = 0) -> n
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
-    initialiser = INITIALIZERS[check_choice("initialiser", name, tuple(INITIALIZERS))]
+    initialiser = INITIALIZERS[check_choice("initialiser name", name, tuple(INITIALIZERS))]
     return initialiser(check_count("n", n), check_positive("scale", scale),
                        check_seed("seed", seed))
 
@@ -199,8 +199,8 @@ def initial_gradient(name: str, activation: str, scale: float = 1.0, *, n: int =
         Seeds W (``recurrent_init``) and U and the input (``default_rng([seed, 1])``).
     """
     get_activation(activation)
-    check_count("steps", steps)
-    check_count("warmup", warmup, 0)
+    check_steps("steps", steps)
+    check_steps("warmup", warmup, 0)
     input_scale = check_positive("input_scale", input_scale)
     W = recurrent_init(name, n, scale, seed=seed)
     n = W.shape[0]

@@ -28,6 +28,12 @@ P_d = J_T J_{T-1} ... J_{T-d+1} = ds_T/ds_{T-d}, with P_0 = I (reverse the first
 ``[::-1]``, to index by the earlier step k = T - d). The norms are computed from a running
 product rescaled by exact powers of two, so they never overflow.
 
+Overflow contract. A product or norm beyond the float64 range (about 1.8e308) is ``+inf`` or
+``-inf`` with its true sign, and one below it is 0; an entry that is exactly 0 stays 0. NaN
+appears only where the input holds NaN (a forward pass given NaN): never from finite
+Jacobians. ``rescaled=True`` returns the products themselves as mantissas and powers of two,
+for spans far beyond the float range.
+
 Norms are spectral norms (largest singular value) throughout.
 """
 
@@ -37,8 +43,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.activations import get_activation
-from rnnbook.checks import check_array, check_count, check_flag, check_real
+from rnnbook.activations import ACTIVATIONS, get_activation
+from rnnbook.checks import (
+    check_array,
+    check_choice,
+    check_count,
+    check_each,
+    check_flag,
+    check_real,
+    check_type,
+)
 from rnnbook.rnn import RNNParams, Trajectory, forward
 from rnnbook.spectra import (
     eigenvalues,
@@ -52,11 +66,8 @@ from rnnbook.spectra import (
 
 
 def _check_pair(params, trajectory) -> None:
-    if not isinstance(params, RNNParams):
-        raise TypeError(f"params must be RNNParams, got {type(params).__name__}")
-    if not isinstance(trajectory, Trajectory):
-        raise TypeError(f"trajectory must be a Trajectory (from rnnbook.rnn.forward), got "
-                        f"{type(trajectory).__name__}")
+    check_type("params", params, RNNParams)
+    check_type("trajectory", trajectory, Trajectory)
     if trajectory.z.ndim != 3 or trajectory.z.shape[2] != params.n_hidden:
         raise ValueError(f"trajectory.z has shape {trajectory.z.shape}, expected (T, B, "
                          f"{params.n_hidden}) for hidden size n={params.n_hidden}")
@@ -88,7 +99,8 @@ def net_jacobians(params: RNNParams, trajectory: Trajectory, batch: int = 0) -> 
 
     Seed 002's net-space Jacobian; ``K[t - 2]`` is K_t (there is no z_0, so K_1 does not exist).
     """
-    return params.W * slopes(params, trajectory, batch)[:-1, None, :]
+    slope = slopes(params, trajectory, batch)  # checks params first
+    return params.W * slope[:-1, None, :]
 
 
 def _check_stack(jacobians) -> np.ndarray:
@@ -103,18 +115,15 @@ def _check_stack(jacobians) -> np.ndarray:
 def span_product(jacobians, t: int, k: int) -> np.ndarray:
     """Return J_t J_{t-1} ... J_{k+1}, shape (n, n), from J of shape (T, n, n) (J[j-1] = J_j).
 
-    0 <= k <= t <= T; t = k gives the identity. The product is formed as is: after an
-    overflow it holds ``inf``/NaN (use :func:`span_norm` for norms that stay finite).
+    0 <= k <= t <= T; t = k gives the identity. The last entry of :func:`span_products` over
+    J_{k+1}..J_t: an entry beyond the float64 range is +-inf with its sign, never NaN from
+    finite Jacobians (use :func:`span_norm` for norms that stay finite).
     """
     stack = _check_stack(jacobians)
     T, n = stack.shape[0], stack.shape[1]
     t = check_count("t", t, 0, T)
     k = check_count("k", k, 0, t)
-    product = np.eye(n)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for j in range(t, k, -1):
-            product = product @ stack[j - 1]
-    return product
+    return np.eye(n) if t == k else span_products(stack[k:t])[-1]
 
 
 def _check_spans(jacobians) -> np.ndarray:
@@ -268,24 +277,24 @@ def jacobian_forms(params: RNNParams, trajectory: Trajectory, t: int, k: int,
 
 @dataclass(frozen=True, eq=False)
 class PascanuCondition:
-    """Pascanu et al. (2013): the one-step bound ||J_t|| <= gamma sigma_max(W) = eta.
+    """Pascanu et al. (2013): the one-step bound ||J_t|| <= gamma sigma_max(W) = kappa.
 
     Attributes
     ----------
     gamma : float
         sup |f'| (1 for tanh, relu, identity; 1/4 for sigmoid).
     sigma_max : float
-    eta : float
-        gamma sigma_max: ||J_t ... J_{k+1}|| <= eta^(t - k).
+    kappa : float
+        gamma sigma_max: ||J_t ... J_{k+1}|| <= kappa^(t - k).
     vanishing_guaranteed : bool
-        eta < 1 (sigma_max < 1/gamma): every product vanishes geometrically. Sufficient.
+        kappa < 1 (sigma_max < 1/gamma): every product vanishes geometrically. Sufficient.
     explosion_possible : bool
-        eta > 1 (sigma_max > 1/gamma): necessary for explosion, not sufficient.
+        kappa > 1 (sigma_max > 1/gamma): necessary for explosion, not sufficient.
     """
 
     gamma: float
     sigma_max: float
-    eta: float
+    kappa: float
     vanishing_guaranteed: bool
     explosion_possible: bool
 
@@ -294,9 +303,9 @@ def pascanu_condition(W, activation: str) -> PascanuCondition:
     """Return the :class:`PascanuCondition` of recurrent weights W (n, n) and an activation."""
     gamma = get_activation(activation).gamma
     sigma = spectral_norm(W)
-    eta = gamma * sigma
-    return PascanuCondition(gamma=gamma, sigma_max=sigma, eta=eta,
-                            vanishing_guaranteed=eta < 1.0, explosion_possible=eta > 1.0)
+    kappa = gamma * sigma
+    return PascanuCondition(gamma=gamma, sigma_max=sigma, kappa=kappa,
+                            vanishing_guaranteed=kappa < 1.0, explosion_possible=kappa > 1.0)
 
 
 def pascanu_bound(W, activation: str, steps: int) -> np.ndarray:
@@ -306,9 +315,9 @@ def pascanu_bound(W, activation: str, steps: int) -> np.ndarray:
     recurrent weights, since ||diag(f'(z))|| <= gamma and the norm is submultiplicative.
     """
     steps = check_count("steps", steps, 0, 10**9)
-    eta = pascanu_condition(W, activation).eta
+    kappa = pascanu_condition(W, activation).kappa
     with np.errstate(over="ignore", under="ignore"):
-        return eta ** np.arange(steps + 1, dtype=float)
+        return kappa ** np.arange(steps + 1, dtype=float)
 
 
 @dataclass(frozen=True, eq=False)
@@ -526,6 +535,11 @@ class AlternatingSaturation:
     norms: np.ndarray
 
 
+#: The smallest tanh' :func:`alternating_saturation` can build: below the float64 epsilon,
+#: 1 - tanh(z)^2 rounds to 0 at the pre-activation that should give it.
+SMALLEST_SLOPE = float(np.finfo(np.float64).eps)
+
+
 def alternating_saturation(weight: float = 1.5, slope: float = 0.1,
                            T: int = 40) -> AlternatingSaturation:
     """Return the :class:`AlternatingSaturation` with W = weight [[0, 1], [1, 0]] over T steps.
@@ -535,12 +549,13 @@ def alternating_saturation(weight: float = 1.5, slope: float = 0.1,
     weight : float
         a > 0, the off-diagonal entry of W.
     slope : float
-        0 < slope <= 1, the value of tanh' at the saturated unit's pre-activation.
+        The value of tanh' at the saturated unit's pre-activation, in [2.2e-16, 1]
+        (:data:`SMALLEST_SLOPE`, the float64 epsilon, to 1).
     T : int
         The sequence length, >= 2.
     """
     weight = check_real("weight", weight, low=0.0, strict=True)
-    slope = check_real("slope", slope, low=0.0, strict=True)
+    slope = check_real("slope", slope, low=SMALLEST_SLOPE)
     if slope > 1.0:
         raise ValueError(f"slope must be at most 1 (the largest value of tanh'), got {slope:g}")
     T = check_count("T", T, 2, 100_000)
@@ -569,7 +584,7 @@ class BoundSurvey:
         The scale of W (entries N(0, g^2/n)).
     n : ndarray, shape (N,), int
         The hidden size.
-    eta : ndarray, shape (N,)
+    kappa : ndarray, shape (N,)
         gamma sigma_max(W), the one-step bound.
     largest : ndarray, shape (N,)
         max_d ||J_T ... J_{T-d+1}|| over d = 1..T (``inf`` beyond the float range).
@@ -584,7 +599,7 @@ class BoundSurvey:
     activation: np.ndarray
     g: np.ndarray
     n: np.ndarray
-    eta: np.ndarray
+    kappa: np.ndarray
     largest: np.ndarray
     final: np.ndarray
     worst_ratio: np.ndarray
@@ -604,14 +619,11 @@ def bound_survey(
     by N(0, 1) inputs (seeded by ``1000 + s``) for ``T`` steps from h_0 = 0; the ratio is
     computed in the log domain, so it is exact even when the norms overflow.
     """
-    if isinstance(activations, str) or not activations:
-        raise TypeError("activations must be a non-empty tuple of activation names")
-    gs = tuple(check_real("g", g, low=0.0, strict=True) for g in gs)
-    sizes = tuple(check_count("size", n, 1, 4096) for n in sizes)
+    activations = check_each("activations", activations, check_choice, tuple(ACTIVATIONS))
+    gs = check_each("gs", gs, check_real, low=0.0, strict=True)
+    sizes = check_each("sizes", sizes, check_count, 1, 4096)
     seeds = check_count("seeds", seeds, 1, 10_000)
     T = check_count("T", T, 1, 100_000)
-    if not gs or not sizes:
-        raise ValueError("gs and sizes must not be empty")
     rows = []
     for activation in activations:
         gamma = get_activation(activation).gamma
@@ -633,7 +645,7 @@ def bound_survey(
     columns = list(zip(*rows, strict=True))
     return BoundSurvey(
         activation=np.array(columns[0]), g=np.array(columns[1], dtype=float),
-        n=np.array(columns[2], dtype=int), eta=np.array(columns[3], dtype=float),
+        n=np.array(columns[2], dtype=int), kappa=np.array(columns[3], dtype=float),
         largest=np.array(columns[4], dtype=float), final=np.array(columns[5], dtype=float),
         worst_ratio=np.array(columns[6], dtype=float), T=T,
     )

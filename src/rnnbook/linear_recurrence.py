@@ -32,7 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_array, check_count, check_real, check_seed
+from rnnbook.checks import check_array, check_count, check_each, check_flag, check_real, check_seed
+from rnnbook.numerics import keep_zero_product
 
 
 def _complex_vector(name: str, value) -> np.ndarray:
@@ -60,11 +61,7 @@ def check_stable(name: str, lam) -> np.ndarray:
 
 
 def _sequence(name: str, value, n: int | None = None) -> np.ndarray:
-    if isinstance(value, str | bytes):
-        raise TypeError(f"{name} must be an array (T, ..., n), got {type(value).__name__}")
-    array = np.asarray(value)
-    if array.dtype.kind not in "biufc":
-        raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
+    array = check_array(name, value, finite=False, complex_ok=True)
     if array.ndim < 2:
         raise ValueError(f"{name} must have shape (T, n) or (T, B, n), got shape {array.shape}")
     if array.shape[0] == 0:
@@ -93,7 +90,7 @@ def linear_recurrence(lam, u, h0=None, *, stable: bool = True) -> np.ndarray:
     h0 : array_like, shape u.shape[1:], optional
         Initial state, default zero.
     """
-    lam = check_stable("lam", lam) if stable else _complex_vector("lam", lam)
+    lam = check_stable("lam", lam) if check_flag("stable", stable) else _complex_vector("lam", lam)
     u = _sequence("u", u, lam.size).astype(np.complex128)
     h = np.zeros(u.shape[1:], np.complex128) if h0 is None else _state("h0", h0, u.shape[1:])
     out = np.empty_like(u)
@@ -151,9 +148,10 @@ def memory_horizon(modulus, level: float = 0.01) -> np.ndarray:
     level = check_real("level", level, low=0.0, strict=True)
     if level >= 1:
         raise ValueError(f"level must be in (0, 1), got {level:g}")
-    r = np.abs(np.asarray(modulus, dtype=np.complex128))
-    if np.any(r > 1) or not np.all(np.isfinite(r)):
-        raise ValueError("modulus must hold finite values with |lambda| <= 1")
+    r = np.abs(check_array("modulus", modulus, complex_ok=True))
+    if np.any(r > 1):
+        raise ValueError(f"modulus must hold values with |lambda| <= 1, got a largest |lambda| "
+                         f"of {np.max(r):g}")
     with np.errstate(divide="ignore"):
         return np.where(r == 1, np.inf, np.log(level) / np.log(r))
 
@@ -234,23 +232,17 @@ def stationary_gain(lam) -> np.ndarray:
 
 def _scan_inputs(a, b, h0) -> tuple[np.ndarray, np.ndarray]:
     b = _sequence("b", b)
-    a = np.asarray(a)
-    if a.dtype.kind not in "biufc":
-        raise TypeError(f"a must hold numbers, got dtype {a.dtype}")
+    a = check_array("a", a, complex_ok=True)
     try:
         a = np.broadcast_to(a, b.shape)
     except ValueError:
         raise ValueError(f"a with shape {np.shape(a)} does not broadcast to b's shape "
                          f"{b.shape}") from None
-    if not np.all(np.isfinite(a)):
-        raise ValueError("a contains NaN or infinite values")
     dtype = np.result_type(a.dtype, b.dtype, np.float64)
     a = a.astype(dtype)
     b = b.astype(dtype)
     if h0 is not None:
-        h0 = np.asarray(h0)
-        if h0.shape != b.shape[1:]:
-            raise ValueError(f"h0 must have shape {b.shape[1:]}, got {h0.shape}")
+        h0 = check_array("h0", h0, shape=b.shape[1:], complex_ok=True)
         b = b.copy()
         b[0] = b[0] + a[0] * h0
     return a, b
@@ -290,6 +282,16 @@ def scan_blelloch(a, b, h0=None) -> np.ndarray:
     2 log2 T rounds and O(T) work. T is padded to a power of two with identity pairs (1, 0).
     """
     a, b = _scan_inputs(a, b, h0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        states = _blelloch(a, b, np.multiply)
+    if np.isnan(states).any() and np.all(np.isfinite(a)) and np.all(np.isfinite(b)):
+        # a product overflowed to inf and met an exact 0 (an identity pair's b, or a zero
+        # coefficient): again with products that keep those zeros, so overflow stays +-inf
+        states = _blelloch(a, b, keep_zero_product)
+    return states
+
+
+def _blelloch(a: np.ndarray, b: np.ndarray, times) -> np.ndarray:
     T = b.shape[0]
     size = 1 << (T - 1).bit_length()
     A = np.ones((size, *b.shape[1:]), a.dtype)
@@ -299,8 +301,8 @@ def scan_blelloch(a, b, h0=None) -> np.ndarray:
     while step < size:  # up-sweep: node i + 2 step - 1 absorbs node i + step - 1
         right = np.arange(2 * step - 1, size, 2 * step)
         left = right - step
-        Bv[right] = A[right] * Bv[left] + Bv[right]
-        A[right] = A[right] * A[left]
+        Bv[right] = times(A[right], Bv[left]) + Bv[right]
+        A[right] = times(A[right], A[left])
         step *= 2
     A[size - 1], Bv[size - 1] = 1, 0  # exclusive scan: the identity at the root
     step = size // 2
@@ -310,11 +312,11 @@ def scan_blelloch(a, b, h0=None) -> np.ndarray:
         a_left, b_left = A[left].copy(), Bv[left].copy()
         A[left], Bv[left] = A[right], Bv[right]
         # right <- (prefix of right) then (left's block)
-        Bv[right] = a_left * Bv[right] + b_left
-        A[right] = a_left * A[right]
+        Bv[right] = times(a_left, Bv[right]) + b_left
+        A[right] = times(a_left, A[right])
         step //= 2
     # exclusive prefix (A, Bv) at t applied to h = 0, then step t itself
-    return (a * Bv[:T] + b)
+    return times(a, Bv[:T]) + b
 
 
 def scan_rounds(T: int) -> dict[str, int]:
@@ -523,6 +525,10 @@ def ring_summary(r_min: float, r_max: float, *, n: int = 64, max_phase: float = 
                        horizon=memory_horizon(chosen), gain=float(stationary_gain(r[-1:])[0]))
 
 
+#: The most entries T * batch * n :func:`scan_timings` accepts for its complex inputs.
+MAX_SCAN_ENTRIES = 2**23
+
+
 def scan_timings(lengths, *, n: int = 64, batch: int = 8, repeats: int = 5,
                  seed: int = 0) -> dict[str, np.ndarray]:
     """Return median CPU seconds of the loop and of the two scans for each T in ``lengths``.
@@ -534,7 +540,13 @@ def scan_timings(lengths, *, n: int = 64, batch: int = 8, repeats: int = 5,
     """
     import time
 
-    lengths = [check_count("T", T) for T in lengths]
+    lengths = list(check_each("lengths", lengths, check_count))
+    n = check_count("n", n)
+    batch = check_count("batch", batch)
+    if max(lengths) * batch * n > MAX_SCAN_ENTRIES:
+        raise ValueError(f"lengths, batch and n make inputs of up to {max(lengths) * batch * n:,} "
+                         f"entries; at most {MAX_SCAN_ENTRIES:,} (134 MB of complex numbers) are "
+                         f"allowed")
     repeats = check_count("repeats", repeats)
     rng = np.random.default_rng(check_seed("seed", seed))
     out = {"T": np.array(lengths), "sequential": [], "hillis_steele": [], "blelloch": []}
@@ -558,8 +570,8 @@ def describe_ring(result: RingSummary) -> str:
         raise TypeError(f"expected a RingSummary, got {type(result).__name__}")
     low, mid, high = (f"{h:.0f}" for h in result.horizon)
     return (f"Left: {result.lam.size} LRU eigenvalues scattered on the ring between radius "
-            f"{result.r_min:g} and {result.r_max:g} inside the unit circle. Right: |lambda|^d "
-            f"against the distance d on log-log axes; the gradient falls below 1% after {low} "
+            f"{result.r_min:g} and {result.r_max:g} inside the unit circle. Right: |lambda|^ℓ "
+            f"against the distance ℓ on log-log axes; the gradient falls below 1% after {low} "
             f"steps for the smallest modulus, {mid} for the median and {high} for the largest. "
-            f"Without the normalisation gamma the state's variance would grow "
+            f"Without the normalisation psi the state's variance would grow "
             f"{result.gain:.0f}-fold.")

@@ -11,6 +11,14 @@ equivalents are ``0.5 * ((y - o[-1]) ** 2).sum()`` and
 ``torch.nn.functional.cross_entropy(..., reduction="sum")``.
 
 Outputs ``o`` are ``(T, m)`` or ``(T, B, m)``; a gradient has the shape of ``o``.
+
+Overflow contract. Outputs may hold +-inf (an exploded forward pass; not an error). A loss
+beyond the float64 range is ``inf``, a gradient entry beyond it ``+inf`` or ``-inf`` with its
+sign, and a softmax with one ``+inf`` logit puts all its mass there. NaN appears only where the
+mathematics is undefined: a NaN output, or two ``+inf`` logits in one softmax (their ratio is
+unknown). :func:`rnnbook.bptt.bptt` does better for an exploded RNN: it evaluates both losses
+from the forward pass's mantissas and powers of two, so its loss and gradients are exact to
+round-off whatever the overflow, and never NaN from finite input.
 """
 
 from __future__ import annotations
@@ -99,7 +107,13 @@ def mse_last_grad(o, y) -> np.ndarray:
 
 
 def _log_softmax(o: np.ndarray) -> np.ndarray:
-    shifted = o - o.max(axis=-1, keepdims=True)
+    top = o.max(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        shifted = o - top
+    # one +inf logit (an overflowed output) takes all the probability: exactly 0 and -inf
+    lone = np.isposinf(top) & (np.isposinf(o).sum(axis=-1, keepdims=True) == 1)
+    if lone.any():
+        shifted = np.where(lone, np.where(np.isposinf(o), 0.0, -np.inf), shifted)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
@@ -172,6 +186,4 @@ def get_loss(name: str) -> Loss:
     ValueError
         If ``name`` is not one of ``LOSSES``.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"loss must be a string, got {type(name).__name__}")
-    return LOSSES[check_choice("loss", name, tuple(LOSSES))]
+    return LOSSES[check_choice("loss name", name, tuple(LOSSES))]

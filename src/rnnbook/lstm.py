@@ -37,7 +37,7 @@ from typing import ClassVar
 import numpy as np
 
 from rnnbook import gates
-from rnnbook.checks import batched, check_count, check_real
+from rnnbook.checks import MAX_SEED, batched, check_count, check_real
 from rnnbook.gates import GatedParams, SpanJacobians, initial_state, sigmoid, spectral_norms
 from rnnbook.jacobian import span_norms, span_products, step_jacobians
 from rnnbook.rnn import RNNParams, forward
@@ -364,6 +364,7 @@ def forget_bias_gradient_flow(
     scale = check_real("g", g)
     if scale < 0:
         raise ValueError(f"g must be >= 0, got {scale}")
+    seed = check_count("seed", seed, 0, MAX_SEED)
     x = np.random.default_rng([seed, 7]).normal(size=(T, 1, 1))
     lstm_params = LSTMParams.random(1, n, g=scale, forget_bias=forget_bias,
                                     seed=seed)

@@ -26,10 +26,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook.activations import get_activation
-from rnnbook.checks import check_choice, check_count, check_positive, check_real, finite_array
+from rnnbook.checks import (
+    MAX_SEED,
+    check_array,
+    check_choice,
+    check_count,
+    check_each,
+    check_positive,
+    check_real,
+    finite_array,
+)
+from rnnbook.numerics import safe_norm
 from rnnbook.rnn import RNNParams, forward
 
 MEAN_FIELD_ACTIVATIONS = ("tanh", "relu", "sigmoid", "identity")
+
+#: The largest scale g :func:`mean_field` accepts: the variance q grows like g^2 and must stay
+#: a float64 (g^2 < 1.8e308), with room for the input variance.
+MAX_G = 1e150
 
 
 def gaussian_mean(func, variance: float) -> float:
@@ -96,7 +110,7 @@ def mean_field(g: float, activation: str = "tanh", *, input_variance: float = 1.
     or g >= 1 (identity) the variance grows without bound and q is returned as inf (chi does
     not depend on q for these two activations).
     """
-    g = check_real("g", g, low=0.0)
+    g = check_real("g", g, low=0.0, high=MAX_G)
     activation = check_choice("activation", activation, MEAN_FIELD_ACTIVATIONS)
     input_variance = check_real("input_variance", input_variance, low=0.0)
     iterations = check_count("iterations", iterations)
@@ -184,10 +198,10 @@ def driven_lyapunov(rho: float, activation: str = "tanh", *, T: int = 1000,
 
 def entry_scale(W) -> float:
     """Return g = ||W||_F / sqrt(n): the entry scale that mean-field theory reads off a W (n, n)."""
-    W = finite_array("W", W, 2)
+    W = check_array("W", W, ndim=2, nonempty=True)
     if W.shape[0] != W.shape[1]:
         raise ValueError(f"W must be square, got shape {W.shape}")
-    return float(np.linalg.norm(W) / np.sqrt(W.shape[0]))
+    return float(safe_norm(W) / np.sqrt(W.shape[0]))
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,9 +259,7 @@ def compare_rates(scales, activation: str = "tanh", *, seeds=(0, 1, 2, 3, 4), n:
     scales = finite_array("scales", scales, 1)
     if scales.size == 0 or np.any(scales < 0):
         raise ValueError("scales must be a non-empty list of numbers >= 0")
-    seeds = tuple(check_count("seed", s, 0) for s in seeds)
-    if not seeds:
-        raise ValueError("seeds must not be empty")
+    seeds = check_each("seeds", seeds, check_count, 0, MAX_SEED)
     n = check_count("n", n)
     T = check_count("T", T, 11)
     predicted = np.array([mean_field(g, activation).rate for g in scales])

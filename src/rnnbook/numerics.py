@@ -1,8 +1,11 @@
-"""Overflow-safe numerics: norms that do not overflow for finite input.
+"""Overflow-safe numerics: norms that do not overflow, products that carry inf, not NaN.
 
 A norm is computed on a copy divided by an exact power of two (so the scaling adds no rounding
 error), then scaled back: the result is ``inf`` only when the norm itself exceeds the float64
 range (about 1.8e308), and it is never NaN for finite input.
+
+A product of a value that overflowed (``+-inf``, standing for a finite number beyond the
+float64 range) and an exact 0 is 0, not NaN: :func:`keep_zero_product`.
 """
 
 from __future__ import annotations
@@ -42,3 +45,16 @@ def safe_norm(array, axis=None) -> np.ndarray | float:
     with np.errstate(over="ignore", invalid="ignore"):
         norms = np.linalg.norm(np.ldexp(array, -exponents), axis=axis)
         return np.ldexp(norms, np.squeeze(exponents, axis=axes))
+
+
+def keep_zero_product(a, b) -> np.ndarray:
+    """Return ``a * b`` (broadcast, real or complex), with 0 wherever a factor is exactly 0.
+
+    IEEE arithmetic makes ``inf * 0`` NaN; when the inf is an overflowed finite number (its
+    input was finite), the product is exactly 0. Use it where an overflowed quantity meets a
+    factor that is 0 by construction (an identity element, a zero weight).
+    """
+    a = check_array("a", a, finite=False, complex_ok=True)
+    b = check_array("b", b, finite=False, complex_ok=True)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where((a == 0) | (b == 0), np.zeros((), np.result_type(a, b)), a * b)

@@ -108,7 +108,7 @@ def describe_comparison(result: PathComparison) -> str:
     for model, profile in result.profiles.items():
         far = profile.ratio(1, result.T - 1) if result.T > 2 else 1.0
         parts.append(f"{model} {far:.0e}")
-    return (f"Log-scale plot of the gradient norm reaching the input d steps back, d from 0 to "
+    return (f"Log-scale plot of the gradient norm reaching the input ℓ steps back, ℓ from 0 to "
             f"{result.T - 1}, at T = {result.T}, with {result.selected} drawn bold. The ratio of "
             f"the farthest input's gradient to the nearest one's: " + ", ".join(parts) +
             ". The RNN and LSTM curves fall as straight lines; attention's stays flat.")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_count, check_real
+from rnnbook.checks import check_count, check_real, check_type
 from rnnbook.rnn import RNNParams, forward
 from rnnbook.spectra import spectral_radius
 
@@ -85,7 +85,7 @@ def pulse_response(
 
 def describe_pulse(result: PulseResponse) -> str:
     """Return a one-sentence description of a pulse response (alt text for its figure)."""
-    trace = result.trace
+    trace = check_type("result", result, PulseResponse).trace
     picks = [k for k in (1, 10, 20, len(trace)) if k <= len(trace)]
     values = ", ".join(f"{trace[k - 1]:.2g} at step {k}" for k in dict.fromkeys(picks))
     return (

@@ -4,6 +4,14 @@
 
 Shapes: ``x`` is ``(T, d)`` or ``(T, B, d)``; hidden states are ``(T, n)`` or ``(T, B, n)``;
 outputs ``(T, m)`` or ``(T, B, m)``.
+
+Overflow contract of :func:`forward`. An exploding network is not an error: a value beyond
+the float64 range (about 1.8e308) becomes ``+inf`` or ``-inf`` with its true sign, and
+``Trajectory.overflow_step`` records the first step that overflowed. With relu or identity
+the states are carried on past the overflow as mantissas times powers of two (kept in
+``Trajectory.h_mantissa`` and ``h_exponent``), so later states keep their signs and an entry
+that is exactly 0 stays 0; with tanh and the sigmoid the states saturate and stay finite. NaN
+appears only where the mathematics is undefined (NaN in the input), never from finite input.
 """
 
 from __future__ import annotations
@@ -135,6 +143,10 @@ class Trajectory:
     overflow_step : int or None
         The first step t (1-based) whose pre-activation z_t left the float64 range (some entry
         is +-inf), or None if none did.
+    h_mantissa, h_exponent : ndarray or None, shapes (T, B, n) and (T,)
+        For relu and identity, when a state overflowed: h_t = h_mantissa[t-1] 2^h_exponent[t-1]
+        exactly, also where ``h`` holds +-inf (the exponent is 0 before the overflow). What
+        :func:`rnnbook.bptt.bptt` differentiates past the overflow. None otherwise.
     """
 
     x: np.ndarray
@@ -143,6 +155,8 @@ class Trajectory:
     h: np.ndarray
     o: np.ndarray
     overflow_step: int | None = None
+    h_mantissa: np.ndarray | None = None
+    h_exponent: np.ndarray | None = None
 
     @property
     def h_prev(self) -> np.ndarray:
@@ -162,17 +176,21 @@ HOMOGENEOUS = ("relu", "identity")
 
 
 def _scaled_continuation(params: RNNParams, inputs: np.ndarray, h_prev: np.ndarray, start: int,
-                         z: np.ndarray, h: np.ndarray, o: np.ndarray) -> None:
+                         z: np.ndarray, h: np.ndarray, o: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
     """Fill z, h, o from step ``start`` on, carrying the states as mantissa times 2^exponent.
 
     For a positively homogeneous f (relu, identity), h = 2^e f(z / 2^e): the recursion runs on
     mantissas whose largest entry is in [0.5, 1), so a state beyond the float64 range keeps its
     direction and sign; it is written out as +-inf (and an entry that is exactly 0 stays 0).
+    Returns the states as ``(mantissa (T, B, n), exponent (T,))`` (plain states before
+    ``start``).
     """
     f = get_activation(params.activation).f
     largest = float(np.abs(h_prev).max()) if h_prev.size else 0.0
     exponent = int(np.frexp(largest)[1]) if largest > 0.0 else 0
     mantissa = np.ldexp(h_prev, -exponent)
+    h_mantissa, h_exponent = h.copy(), np.zeros(inputs.shape[0], dtype=np.int64)
     for t in range(start, inputs.shape[0]):
         zs = np.ldexp(inputs[t], -exponent) + mantissa @ params.W.T
         largest = float(np.abs(zs).max())
@@ -183,7 +201,9 @@ def _scaled_continuation(params: RNNParams, inputs: np.ndarray, h_prev: np.ndarr
         z[t] = np.ldexp(zs, exponent)
         h[t] = f(z[t])
         mantissa = f(zs)
+        h_mantissa[t], h_exponent[t] = mantissa, exponent
         o[t] = np.ldexp(mantissa @ params.V.T + np.ldexp(params.c, -exponent), exponent)
+    return h_mantissa, h_exponent
 
 
 def forward(params: RNNParams, x, h0=None) -> Trajectory:
@@ -232,8 +252,9 @@ def forward(params: RNNParams, x, h0=None) -> Trajectory:
                 if params.activation in HOMOGENEOUS and np.all(np.isfinite(inputs)):
                     o = np.empty((T, B, params.n_output))
                     o[:t] = h[:t] @ params.V.T + params.c
-                    _scaled_continuation(params, inputs, h_prev, t, z, h, o)
-                    return Trajectory(x=xb, h0=h0b, z=z, h=h, o=o, overflow_step=overflow_step)
+                    mantissa, exponent = _scaled_continuation(params, inputs, h_prev, t, z, h, o)
+                    return Trajectory(x=xb, h0=h0b, z=z, h=h, o=o, overflow_step=overflow_step,
+                                      h_mantissa=mantissa, h_exponent=exponent)
             h[t] = f(z[t])
             h_prev = h[t]
         o = h @ params.V.T + params.c

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_array, check_count, check_real, check_seed
+from rnnbook.checks import check_array, check_count, check_real, check_seed, check_steps
+from rnnbook.numerics import exponent_of
 
 
 def _square(name: str, value) -> np.ndarray:
@@ -59,11 +60,20 @@ def spectral_norm(W) -> float:
     return float(np.linalg.svd(W, compute_uv=False)[0])
 
 
-def _rescale(W: np.ndarray, target: float, current: float, impossible: str) -> np.ndarray:
-    """Return W * (target / current); a zero ``current`` reaches only a zero ``target``."""
+def _rescale(W: np.ndarray, target: float, measure, impossible: str) -> np.ndarray:
+    """Return W * (target / measure(W)); a zero measure reaches only a zero ``target``.
+
+    A W whose entries are far from 1 (largest below 2^-500 or above 2^500: subnormal entries,
+    or a measure that would overflow) is first divided by an exact power of two, which scales
+    the measure by the same power, so the factor is computed without underflow or overflow.
+    """
+    exponent = exponent_of(W)
+    if abs(exponent) > 500:
+        W = np.ldexp(W, -exponent)
+    current = measure(W)
     if current == 0.0:
         if target == 0.0:
-            return W.copy()
+            return W.copy() if abs(exponent) <= 500 else np.ldexp(W, exponent)
         raise ValueError(impossible)
     return W * (target / current)
 
@@ -78,7 +88,7 @@ def rescale_to_spectral_radius(W, rho: float) -> np.ndarray:
     """
     W = _square("W", W)
     rho = check_real("rho", rho, low=0.0)
-    return _rescale(W, rho, spectral_radius(W), "W has spectral radius 0 (it is nilpotent); "
+    return _rescale(W, rho, spectral_radius, "W has spectral radius 0 (it is nilpotent); "
                     f"no multiple of it has spectral radius {rho:g}")
 
 
@@ -92,7 +102,7 @@ def rescale_to_spectral_norm(W, sigma: float) -> np.ndarray:
     """
     W = _square("W", W)
     sigma = check_real("sigma", sigma, low=0.0)
-    return _rescale(W, sigma, spectral_norm(W),
+    return _rescale(W, sigma, spectral_norm,
                     f"W is the zero matrix; no multiple of it has sigma_max {sigma:g}")
 
 
@@ -111,7 +121,10 @@ def rescaled_running_products(factors) -> Iterator[tuple[np.ndarray, int]]:
     lies in [0.5, 1): rescaling adds no rounding error, so Q_d is the plain product to the bit,
     times 2^-e_d. A product that is exactly zero, or not finite, is left unscaled.
     """
-    factors = _check_factors(factors)
+    return _rescaled_running_products(_check_factors(factors))
+
+
+def _rescaled_running_products(factors: np.ndarray) -> Iterator[tuple[np.ndarray, int]]:
     Q = np.eye(factors.shape[1])
     shift = 0
     with np.errstate(over="ignore", invalid="ignore"):
@@ -174,7 +187,7 @@ def power_norms(W, k_max: int) -> np.ndarray:
     an intermediate W^k is not representable.
     """
     W = _square("W", W)
-    k_max = check_count("k_max", k_max, minimum=0)
+    k_max = check_steps("k_max", k_max, minimum=0)
     factors = np.broadcast_to(W, (k_max, *W.shape))
     return _norms(*running_product_log2_norms(factors))
 

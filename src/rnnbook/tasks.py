@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnnbook.checks import check_array, check_choice, check_count
+from rnnbook.checks import check_array, check_choice, check_count, check_real, check_seed
 
 
 class Batch(NamedTuple):
@@ -52,14 +52,7 @@ class Batch(NamedTuple):
 
 def as_generator(rng) -> np.random.Generator:
     """Return ``rng`` if it is a numpy Generator, else ``np.random.default_rng(rng)`` for an int."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, bool) or not isinstance(rng, int | np.integer):
-        raise TypeError(f"rng must be a numpy Generator or an integer seed, got "
-                        f"{type(rng).__name__}")
-    if rng < 0:
-        raise ValueError(f"a seed must be >= 0, got {rng}")
-    return np.random.default_rng(int(rng))
+    return np.random.default_rng(check_seed("rng", rng))
 
 
 def adding_problem(T: int, batch: int, rng: np.random.Generator | int) -> Batch:
@@ -144,7 +137,7 @@ TASKS: dict[str, TaskSpec] = {
 
 def get_task(name: str) -> TaskSpec:
     """Return the :class:`TaskSpec` of task ``name`` (``adding`` or ``copy_lag``)."""
-    return TASKS[check_choice("task", name, tuple(TASKS))]
+    return TASKS[check_choice("task name", name, tuple(TASKS))]
 
 
 def make_batch(task: str, T: int, batch: int, rng: np.random.Generator | int, *,
@@ -170,6 +163,7 @@ def baseline_mse(y: np.ndarray, prediction: float) -> float:
     y = check_array("y", y, finite=False)
     if y.ndim != 1 or y.size == 0:
         raise ValueError(f"y must have shape (B,) with B >= 1, got {y.shape}")
-    if not np.all(np.isfinite(y)) or not np.isfinite(prediction):
-        raise ValueError("y and prediction must be finite")
+    prediction = check_real("prediction", prediction)
+    if not np.all(np.isfinite(y)):
+        raise ValueError("y contains NaN or infinite values")
     return float(np.mean((y - prediction) ** 2))

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_array, check_count, check_real, check_seed
+from rnnbook.bptt import relative_error
+from rnnbook.checks import check_array, check_count, check_each, check_real, check_seed
 from rnnbook.decomposition import distance_decomposition
+from rnnbook.numerics import exponent_of, keep_zero_product
 from rnnbook.rnn import RNNParams
 
 
@@ -68,8 +70,10 @@ def reweighted_partial_sums(terms, continue_probability: float) -> np.ndarray:
     if c > 1:
         raise ValueError(f"continue_probability must be in (0, 1], got {c:g}")
     survival = c ** np.arange(terms.shape[0], dtype=np.float64)
-    weights = (1.0 / survival).reshape((-1,) + (1,) * (terms.ndim - 1))
-    return np.cumsum(terms * weights, axis=0)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        # 1 / c^d overflows to inf for a tiny c; a term that is exactly 0 stays 0
+        weights = (1.0 / survival).reshape((-1,) + (1,) * (terms.ndim - 1))
+        return np.cumsum(keep_zero_product(terms, weights), axis=0)
 
 
 def window_probabilities(T: int, continue_probability: float) -> np.ndarray:
@@ -94,24 +98,35 @@ def randomized_truncation(params: RNNParams, x, y, *, h0=None, continue_probabil
     if not isinstance(params, RNNParams):
         raise TypeError(f"params must be RNNParams, got {type(params).__name__}")
     draws = check_count("draws", draws)
-    counts = np.array([check_count("count", int(k), 1, draws) for k in counts], dtype=int)
-    seed = check_count("seed", seed, 0)
+    counts = np.array(check_each("counts", counts, check_count, 1, draws), dtype=int)
+    seed = check_seed("seed", seed)
     parts = distance_decomposition(params, x, y, "mse_last", h0=h0)
     terms, full = parts.W_terms, parts.grads["W"]
+    exponent = exponent_of(terms) if np.all(np.isfinite(terms)) else 0
+    if abs(exponent) > 500 or (exponent and not np.all(np.isfinite(full))):
+        # every error is a ratio: divide the terms and the gradient by one power of two (exact)
+        # so that no sum overflows; a gradient that overflowed is summed again from the terms
+        terms, full = np.ldexp(terms, -exponent), np.ldexp(full, -exponent)
+        if not np.all(np.isfinite(full)):
+            full = terms.sum(axis=0)
     T = terms.shape[0]
     sums = reweighted_partial_sums(terms, continue_probability)
     c = float(continue_probability)
     rng = np.random.default_rng(check_seed("seed", seed))
     windows = rng.choice(np.arange(1, T + 1), size=draws, p=window_probabilities(T, c))
-    scale = np.linalg.norm(full)
-    per_window = np.linalg.norm((sums - full).reshape(T, -1), axis=1) / scale
+    per_window = np.array([relative_error(estimate, full) for estimate in sums])
+    drawn = np.zeros(T, dtype=bool)
+    drawn[windows - 1] = True
     mean_errors = []
     for k in counts:
         tally = np.bincount(windows[:k] - 1, minlength=T)
-        average = np.tensordot(tally, sums, axes=1) / k
-        mean_errors.append(np.linalg.norm(average - full) / scale)
+        if np.all(np.isfinite(sums)):
+            average = np.tensordot(tally, sums, axes=1) / k
+        else:  # a window never drawn (tally 0) adds nothing, even where its estimate is inf
+            average = np.tensordot(tally[drawn], sums[drawn], axes=1) / k
+        mean_errors.append(relative_error(average, full))
     fixed = min(int(round(1.0 / (1.0 - c))), T) if c < 1 else T
-    fixed_error = float(np.linalg.norm(terms[:fixed].sum(axis=0) - full) / scale)
+    fixed_error = relative_error(terms[:fixed].sum(axis=0), full)
     return RandomizedTruncation(
         continue_probability=c, mean_window=float(windows.mean()), windows=windows,
         single_errors=per_window[windows - 1], counts=counts,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.checks import check_array, check_count, check_real, check_seed
+from rnnbook.checks import MAX_SEED, check_array, check_count, check_real, check_seed
 from rnnbook.gates import gate_path_products
 from rnnbook.gru import GRUParams, gru_forward, gru_jacobian
 from rnnbook.jacobian import span_norms, step_jacobians
@@ -197,6 +197,7 @@ def update_bias_gradient_flow(
         raise ValueError(f"g must be >= 0, got {scale}")
     T = check_count("T", T)
     n = check_count("n", n)
+    seed = check_count("seed", seed, 0, MAX_SEED)
     x = np.random.default_rng([seed, 7]).normal(size=(T, 1, 1))
     params = GRUParams.random(1, n, g=scale, update_bias=update_bias, seed=seed)
     traj = gru_forward(params, x)

@@ -64,7 +64,7 @@ def json_floats(values: ArrayLike, *, float32: bool = False) -> list:
     """
     float32 = check_flag("float32", float32)
     out = []
-    for value in check_array("values", values, finite=False).tolist():
+    for value in check_array("values", values, ndim=1, finite=False).tolist():
         if not math.isfinite(value):
             out.append(str(value))
         elif float32:
@@ -246,8 +246,11 @@ class StoredExperiment:
 
 def count_arg(minimum: int = 1, maximum: int = MAX_STEPS) -> Callable[[str], int]:
     """Return an ``argparse`` type: an integer in [minimum, maximum], refused before any work."""
-    minimum = check_count("minimum", minimum, 0)
-    maximum = check_count("maximum", maximum, minimum, None if minimum < 1 else MAX_SEED)
+    minimum = check_count("minimum", minimum, 0, MAX_SEED)
+    maximum = check_count("maximum", maximum, 0, MAX_SEED)
+    if maximum < minimum:
+        raise ValueError(f"minimum must be <= maximum, got minimum {minimum} and maximum "
+                         f"{maximum}")
 
     def parse(text: str) -> int:
         try:

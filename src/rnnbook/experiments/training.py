@@ -134,7 +134,7 @@ class SequenceModel(torch.nn.Module):
 
     def __init__(self, kind: str, n_input: int, hidden: int) -> None:
         super().__init__()
-        self.kind = check_choice("model", kind, MODELS)
+        self.kind = check_choice("model kind", kind, MODELS)
         self.recurrent = _LAYERS[kind](n_input, hidden)
         self.readout = torch.nn.Linear(hidden, 1)
 
@@ -152,7 +152,7 @@ def make_model(kind: str, n_input: int, hidden: int, *,
     the one of ``bias_hh_l0`` to zero, so the forget gate starts at sigmoid(forget_bias) plus
     the input and recurrent terms.
     """
-    check_choice("model", kind, MODELS)
+    check_choice("model kind", kind, MODELS)
     n_input = check_count("n_input", n_input)
     hidden = check_count("hidden", hidden)
     model = SequenceModel(kind, n_input, hidden)

@@ -31,12 +31,12 @@ def plot_path_comparison(result: PathComparison) -> Figure:
                     label=MODEL_NAMES[model])
     ax.set_ylim(*PATH_LIMITS)
     ax.set_xlim(0, result.T - 1)
-    ax.set_xlabel("distance d (steps back from T)")
-    ax.set_ylabel(r"$\|\partial L/\partial x_{T-d}\|$")
+    ax.set_xlabel("distance ℓ (steps back from T)")
+    ax.set_ylabel(r"$\|\partial L/\partial x_{T-\ell}\|$")
     chosen = result.profiles[result.selected]
     far = chosen.norm[-1] / chosen.norm[1] if result.T > 1 else 1.0
     ax.set_title(f"T = {result.T}, {MODEL_NAMES[result.selected]}: "
-                 f"far/near (d = {result.T - 1} vs d = 1) = {far:.1e}", fontsize=10)
+                 f"far/near (ℓ = {result.T - 1} vs ℓ = 1) = {far:.1e}", fontsize=10)
     ax.legend(fontsize=8, loc="lower left", framealpha=0.9)
     return fig
 
@@ -67,8 +67,8 @@ def plot_lru_ring(result: RingSummary) -> Figure:
     decay.axhline(0.01, color="0.5", linewidth=0.8)
     decay.set_ylim(1e-6, 1.5)
     decay.set_xlim(0.5, result.distance.max())
-    decay.set_xlabel("distance d")
-    decay.set_ylabel(r"$|\partial h_T/\partial h_{T-d}| = |\lambda|^d$")
+    decay.set_xlabel("distance ℓ")
+    decay.set_ylabel(r"$|\partial h_T/\partial h_{T-\ell}| = |\lambda|^\ell$")
     decay.set_title(f"without γ, variance x {result.gain:.0f}", fontsize=10)
     decay.legend(fontsize=7, loc="lower left", framealpha=0.9)
     return fig
@@ -134,7 +134,7 @@ def plot_path_diagram(steps: int = 5) -> Figure:
     fig, (left, right) = new_figure(width=8.4, height=2.9, ncols=2)
     labels = [f"$x_{{T-{steps - 1 - k}}}$" if k < steps - 1 else "$x_T$" for k in range(steps)]
     highlight = "#b2182b"
-    for ax, title in ((left, "RNN / LSTM: d steps back = d Jacobians"),
+    for ax, title in ((left, "RNN / LSTM: ℓ steps back = ℓ Jacobians"),
                       (right, "attention: every input one step away")):
         ax.set_xlim(-0.6, 1.2 * steps - 0.2)
         ax.set_ylim(-0.5, 2.6)

@@ -26,20 +26,20 @@ DELTA_COLOR = "#762a83"
 LSTM_CELL_ALT = (
     "Diagram of one LSTM cell. The cell state c_{t-1} enters at the top left and runs straight "
     "across the cell as a thick red line: it is multiplied by the forget gate f_t and then the "
-    "product i_t times g_t is added, giving c_t, which leaves at the top right. Below, h_{t-1} "
+    "product i_t times c̃_t is added, giving c_t, which leaves at the top right. Below, h_{t-1} "
     "and the input x_t feed four boxes: three sigmoid gates (forget f_t, input i_t, output o_t) "
-    "and the tanh candidate g_t. The new state h_t is the output gate o_t times tanh(c_t). The "
+    "and the tanh candidate c̃_t. The new state h_t is the output gate o_t times tanh(c_t). The "
     "gradient from c_t back to c_{t-1} along the top line is multiplied only by f_t."
 )
 
 #: Alt text of :func:`plot_gru_cell`.
 GRU_CELL_ALT = (
     "Diagram of one GRU cell. The state h_{t-1} enters at the left and runs across the top as a "
-    "thick red line to h_t on the right. The update gate z_t splits it: h_{t-1} is multiplied "
-    "by z_t, the candidate n_t by 1 - z_t, and the two are added, so h_t = z_t h_{t-1} + "
-    "(1 - z_t) n_t. Below, h_{t-1} and x_t feed the sigmoid reset gate r_t and the sigmoid "
-    "update gate z_t; the candidate n_t is tanh of the input term plus r_t times the recurrent "
-    "term. The gradient from h_t back to h_{t-1} along the top line is multiplied only by z_t."
+    "thick red line to h_t on the right. The update gate u_t splits it: h_{t-1} is multiplied "
+    "by u_t, the candidate h̃_t by 1 - u_t, and the two are added, so h_t = u_t h_{t-1} + "
+    "(1 - u_t) h̃_t. Below, h_{t-1} and x_t feed the sigmoid reset gate r_t and the sigmoid "
+    "update gate u_t; the candidate h̃_t is tanh of the input term plus r_t times the recurrent "
+    "term. The gradient from h_t back to h_{t-1} along the top line is multiplied only by u_t."
 )
 
 
@@ -101,12 +101,12 @@ def _lstm_cell(ax: Axes, *, c_width: float = 4.0, c_alpha: float = 1.0) -> None:
     _line(ax, [(1.5, -0.7), (1.5, 0.4)], blue, 1.6, arrow=False)
     ax.text(1.65, -0.55, "$x_t$", fontsize=12, color=blue, ha="left")
     gates = [(2.5, r"$\sigma$", "$f_t$"), (3.7, r"$\sigma$", "$i_t$"),
-             (4.7, "tanh", "$g_t$"), (6.6, r"$\sigma$", "$o_t$")]
+             (4.7, "tanh", r"$\tilde c_t$"), (6.6, r"$\sigma$", "$o_t$")]
     for x, fn, name in gates:
         _line(ax, [(x, 0.4), (x, 1.3)], "0.25", 1.2)
         _box(ax, x, 1.55, fn, GATE_COLOR, width=0.75, fontsize=11 if fn != "tanh" else 9)
         ax.text(x - 0.42, 1.85, name, fontsize=11, ha="right", va="bottom")
-    # f_t multiplies the carousel; i_t * g_t is added to it.
+    # f_t multiplies the carousel; i_t * c̃_t is added to it.
     _line(ax, [(2.5, 1.8), (2.5, 3.8)], "0.25", 1.2)
     _op(ax, 4.7, 2.9, "×")
     _line(ax, [(3.7, 1.8), (3.7, 2.9), (4.5, 2.9)], "0.25", 1.2)
@@ -144,7 +144,7 @@ def plot_lstm_cell() -> Figure:
     """Return a diagram of one LSTM cell, with its gates and the cell-state path.
 
     The thick red line is the cell state c, on which the only operations are a product with the
-    forget gate f_t and the addition of i_t * g_t. Alt text: :data:`LSTM_CELL_ALT`.
+    forget gate f_t and the addition of i_t * c̃_t. Alt text: :data:`LSTM_CELL_ALT`.
     """
     fig, ax = _axes(6.4, 3.6, (0.0, 9.4), (-0.9, 4.7))
     _lstm_cell(ax)
@@ -154,14 +154,14 @@ def plot_lstm_cell() -> Figure:
 def plot_gru_cell() -> Figure:
     """Return a diagram of one GRU cell, with its two gates and the update path.
 
-    The thick red line is the state h: h_t = z_t * h_{t-1} + (1 - z_t) * n_t (PyTorch's
-    convention, chapter 7). Alt text: :data:`GRU_CELL_ALT`.
+    The thick red line is the state h: h_t = u_t * h_{t-1} + (1 - u_t) * h̃_t (PyTorch's
+    convention with its z_t written u_t, chapter 7). Alt text: :data:`GRU_CELL_ALT`.
     """
     red, blue = COLORS["W"], COLORS["U"]
     fig, ax = _axes(6.4, 3.6, (0.0, 9.4), (-0.9, 4.7))
     ax.add_patch(FancyBboxPatch((0.9, -0.05), 7.6, 4.55, boxstyle="round,pad=0.05",
                                 facecolor="#fbfbfb", edgecolor="0.6", linewidth=1.0, zorder=0))
-    # The update path: h_{t-1} -> x z_t -> + -> h_t.
+    # The update path: h_{t-1} -> x u_t -> + -> h_t.
     _line(ax, [(0.3, 4.0), (3.6, 4.0)], red, 4.0, arrow=False)
     _line(ax, [(3.8, 4.0), (6.6, 4.0)], red, 4.0, arrow=False)
     _line(ax, [(6.8, 4.0), (9.2, 4.0)], red, 4.0)
@@ -173,26 +173,26 @@ def plot_gru_cell() -> Figure:
     _line(ax, [(1.2, 4.0), (1.2, 0.4), (5.6, 0.4)], red, 1.6, arrow=False)
     _line(ax, [(1.9, -0.7), (1.9, 0.4)], blue, 1.6, arrow=False)
     ax.text(2.05, -0.55, "$x_t$", fontsize=12, color=blue, ha="left")
-    for x, name, side in ((2.4, "$r_t$", -1), (3.7, "$z_t$", 1)):
+    for x, name, side in ((2.4, "$r_t$", -1), (3.7, "$u_t$", 1)):
         _line(ax, [(x, 0.4), (x, 1.3)], "0.25", 1.2)
         _box(ax, x, 1.55, r"$\sigma$", GATE_COLOR, width=0.75)
         ax.text(x + 0.42 * side, 1.85, name, fontsize=11, ha="left" if side > 0 else "right",
                 va="bottom")
-    # z_t multiplies the state; 1 - z_t multiplies the candidate.
+    # u_t multiplies the state; 1 - u_t multiplies the candidate.
     _line(ax, [(3.7, 1.8), (3.7, 3.8)], "0.25", 1.2)
     _line(ax, [(3.7, 2.5), (4.95, 2.5)], "0.25", 1.2)
     _op(ax, 5.2, 2.5, "1−")
     _line(ax, [(5.4, 2.5), (6.5, 2.5)], "0.25", 1.2)
     _op(ax, 6.7, 2.5, "×")
     _line(ax, [(6.7, 2.7), (6.7, 3.8)], "0.25", 1.2)
-    # The candidate n_t = tanh(U_n x_t + r_t * (W_n h_{t-1})).
+    # The candidate h̃_t = tanh(U_h x_t + r_t * (W_h h_{t-1})).
     _line(ax, [(5.6, 0.4), (5.6, 0.85)], "0.25", 1.2)
     _op(ax, 5.6, 1.05, "×")
     _line(ax, [(2.4, 1.8), (2.4, 2.1), (3.05, 2.1), (3.05, 1.05), (5.4, 1.05)], "0.25", 1.2)
     _line(ax, [(5.6, 1.25), (5.6, 1.6), (6.35, 1.6)], "0.25", 1.2)
     _line(ax, [(1.9, 0.4), (1.9, 0.15), (6.7, 0.15), (6.7, 1.35)], blue, 1.2)
     _box(ax, 6.7, 1.6, "tanh", GATE_COLOR, width=0.75, fontsize=9)
-    ax.text(7.12, 1.85, "$n_t$", fontsize=11, ha="left", va="bottom")
+    ax.text(7.12, 1.85, r"$\tilde h_t$", fontsize=11, ha="left", va="bottom")
     _line(ax, [(6.7, 1.85), (6.7, 2.3)], "0.25", 1.2)
     return fig
 
@@ -294,7 +294,7 @@ def backward_flow_alt(steps: int = 4) -> str:
 def plot_terms_by_distance(term_norms, *, title: str = "") -> Figure:
     """Return the sum of products as a bar chart: one bar per term of dL/dW, by distance.
 
-    ``term_norms[d]`` is the norm of the term whose error signal crossed ``d`` steps (d = 0 is
+    ``term_norms[l]`` is the norm of the term whose error signal crossed ``l`` steps (l = 0 is
     the last step). Bars fade with the distance.
     """
     values = np.asarray(term_norms, dtype=float)
@@ -315,7 +315,7 @@ def plot_terms_by_distance(term_norms, *, title: str = "") -> Figure:
     top = values[positive].max()
     floor = max(values[positive].min(), top * 1e-20)
     ax.set_ylim(floor / 3, top * 3)
-    ax.set_xlabel("distance d = T − k of the term (steps)")
+    ax.set_xlabel("distance ℓ = T − k of the term (steps)")
     ax.set_ylabel(r"$\|\delta_k h_{k-1}^\top\|$")
     if title:
         ax.set_title(title, fontsize=10)

@@ -1,5 +1,5 @@
 """Figures of chapter 3: the gradient as a sum of terms by distance, the deep-MLP contrast, and
-the copy-at-lag-d training runs."""
+the copy-at-lag-l training runs."""
 
 from __future__ import annotations
 
@@ -32,16 +32,16 @@ def _note_below(ax: Axes, x: np.ndarray, y: np.ndarray, bottom: float) -> None:
     below = np.isfinite(y) & (y < bottom)
     if below.any():
         first = x[np.argmax(below)]
-        ax.text(0.98, 0.04, f"below {bottom:.0e} from d = {first}", color="0.35",
+        ax.text(0.98, 0.04, f"below {bottom:.0e} from ℓ = {first}", color="0.35",
                 transform=ax.transAxes, ha="right", fontsize=7)
 
 
 def plot_distance_profile(profile: DistanceProfile) -> Figure:
     """Return a two-panel figure: term norms against distance (log), and the far-term share.
 
-    Left: ||g_d|| on a fixed log axis (:data:`NORM_LIMITS`) with the norm of the whole gradient,
-    the threshold eps * max ||g_d|| and the effective horizon; overflow is marked. Right: the
-    share of the term norms that comes from distances beyond d.
+    Left: ||G_{T-l}|| on a fixed log axis (:data:`NORM_LIMITS`) with the norm of the whole gradient,
+    the threshold eps * max ||G_{T-l}|| and the effective horizon; overflow is marked. Right: the
+    share of the term norms that comes from distances beyond l.
     """
     _check(profile, DistanceProfile, "plot_distance_profile")
     fig, (left, right) = new_figure(7.0, 2.8, ncols=2)
@@ -64,8 +64,8 @@ def plot_distance_profile(profile: DistanceProfile) -> Figure:
         left.get_xaxis_transform()), fontsize=7, va="top",
         ha="left" if profile.horizon < 0.7 * d[-1] else "right")
     left.set_xlim(0, d[-1])
-    left.set_xlabel("distance d = T − k")
-    left.set_ylabel(r"term norm $\|g_d\|$")
+    left.set_xlabel("distance ℓ = T − k")
+    left.set_ylabel(r"term norm $\|G_{T-\ell}\|$")
     left.set_title(f"{profile.activation}, ρ(W) = {profile.rho:g}, "
                    f"T = {d.size}", fontsize=10)
     share = profile.far_share
@@ -73,16 +73,16 @@ def plot_distance_profile(profile: DistanceProfile) -> Figure:
         right.plot(d, share, color=TERM_COLOR, linewidth=1.5, drawstyle="steps-post")
         pick = min(10, d[-1])
         right.plot([pick], [share[pick]], "o", color=TERM_COLOR, markersize=4)
-        right.annotate(f"{100 * share[pick]:.2g}% beyond d = {pick}", (pick, share[pick]),
+        right.annotate(f"{100 * share[pick]:.2g}% beyond ℓ = {pick}", (pick, share[pick]),
                        xytext=(8, 8), textcoords="offset points", fontsize=8)
     else:
         right.text(0.5, 0.5, "term norms overflow:\nthe share is undefined",
                    color=OVERFLOW_COLOR, transform=right.transAxes, ha="center", va="center")
     right.set_ylim(-0.02, 1.02)
     right.set_xlim(0, d[-1])
-    right.set_xlabel("distance d")
-    right.set_ylabel("share of Σ‖g‖")
-    right.set_title("share from terms farther than d", fontsize=10)
+    right.set_xlabel("distance ℓ")
+    right.set_ylabel("share of Σ‖G‖")
+    right.set_title("share from terms farther than ℓ", fontsize=10)
     return fig
 
 
@@ -109,7 +109,7 @@ def plot_depth_contrast(contrast: DepthContrast) -> Figure:
     left.set_title(f"untied {T}-layer net: one gradient per layer", fontsize=9.5)
     left.set_ylabel(r"$\|\partial L/\partial W_l\|$")
     semilogy_with_overflow(right, d, contrast.rnn_term_norms, ylim=limits, color=TERM_COLOR,
-                           marker="o", markersize=3, linewidth=1.2, label="terms $g_d$")
+                           marker="o", markersize=3, linewidth=1.2, label=r"terms $G_{T-\ell}$")
     if np.isfinite(contrast.rnn_total_norm):
         right.axhline(min(contrast.rnn_total_norm, limits[1]), color=TOTAL_COLOR,
                       linestyle="--", linewidth=1.4,
@@ -118,7 +118,7 @@ def plot_depth_contrast(contrast: DepthContrast) -> Figure:
     right.set_title("RNN: terms of one gradient, and their sum", fontsize=9.5)
     right.set_ylabel("norm")
     left.set_xlabel("distance from the loss, T − l (layer l)")
-    right.set_xlabel("distance from the loss, d = T − k")
+    right.set_xlabel("distance from the loss, ℓ = T − k")
     for ax in (left, right):
         ax.set_xlim(-0.5, d[-1] + 0.5)
     fig.suptitle(f"{contrast.activation}, ρ = {contrast.rho:g} for every matrix",
@@ -167,7 +167,7 @@ def plot_lag_results(results: LagResults) -> Figure:
     right.set_xscale("log")
     right.set_xticks(lags, [str(lag) for lag in lags])
     right.minorticks_off()
-    right.set_xlabel("lag d")
+    right.set_xlabel("lag ℓ")
     right.set_ylabel("final held-out MSE")
     right.set_title("end of training", fontsize=10)
     right.legend(fontsize=7, loc="upper left")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from rnnbook.checks import check_count
 from rnnbook.plots.common import new_figure
 
 _BOX = {"boxstyle": "round,pad=0.02,rounding_size=0.08", "linewidth": 1.2}
@@ -31,8 +32,7 @@ def plot_unrolled(steps: int = 4) -> Figure:
     Every horizontal arrow carries the same W, every upward arrow into a state the same U and
     every arrow out of a state the same V.
     """
-    if not isinstance(steps, int) or not 1 <= steps <= 8:
-        raise ValueError(f"steps must be an integer from 1 to 8, got {steps!r}")
+    steps = check_count("steps", steps, 1, 8)
     fig, ax = new_figure(8.0, 3.0)
     ax.set_xlim(-0.2, 2.4 + 1.5 * steps + 0.6)
     ax.set_ylim(-0.5, 2.5)

@@ -22,7 +22,7 @@ def plot_update_flow(result: UpdateGateFlow) -> Figure:
 
     Left: the GRU's ||dh_T/dh_k|| (all paths), the copy path ||prod diag(z_j)|| alone, and a
     tanh RNN's ||dh_T/dh_k||, on a fixed log axis; values above it are marked "off the scale",
-    overflow is marked, values below it leave at the bottom. Right: histogram of z_t.
+    overflow is marked, values below it leave at the bottom. Right: histogram of u_t.
     """
     if not isinstance(result, UpdateGateFlow):
         raise TypeError(f"expected an UpdateGateFlow, got {type(result).__name__}")
@@ -36,21 +36,21 @@ def plot_update_flow(result: UpdateGateFlow) -> Figure:
                            label=r"tanh RNN $\|\partial h_T/\partial h_k\|$"))],
         result.update_gates, ylim=NORM_LIMITS,
         title=f"update-gate bias {result.update_bias:+g}, scale g = {result.g:g}",
-        legend_loc="lower left", gate=("update gate", "z"), colors=("#a6dba0", GRU_COLOR),
+        legend_loc="lower left", gate=("update gate", "u"), colors=("#a6dba0", GRU_COLOR),
         mean=result.mean_update,
     )
 
 
 def plot_interpolation(result: Interpolation) -> Figure:
-    """Return one panel: the candidates n_t (dots) and h_t for each constant update gate z."""
+    """Return one panel: the candidates h̃_t (dots) and h_t for each constant update gate u."""
     if not isinstance(result, Interpolation):
         raise TypeError(f"expected an Interpolation, got {type(result).__name__}")
     fig, ax = new_figure(width=7.0, height=2.8)
     ax.plot(result.t, result.candidate, linestyle="none", marker=".", color="0.6",
-            label="candidate $n_t$")
+            label=r"candidate $\tilde h_t$")
     colors = colormaps["viridis"](np.linspace(0.0, 0.85, len(result.z_values)))
     for z, states, color in zip(result.z_values, result.states, colors, strict=True):
-        ax.plot(result.t, states, color=color, linewidth=1.6, label=f"$h_t$, z = {z:g}")
+        ax.plot(result.t, states, color=color, linewidth=1.6, label=f"$h_t$, u = {z:g}")
     ax.axhline(0.0, color="0.85", linewidth=0.8)
     ax.set_xlim(0, result.t[-1] + 1)
     ax.set_ylim(-1.1, 1.55)

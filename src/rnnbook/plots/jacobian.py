@@ -117,12 +117,12 @@ def plot_eigen_and_products(result: EigenProducts) -> Figure:
     _reference_curve(right, d, result.linear, color="0.6", linewidth=1.2,
                      label="linear: \u2016W\u1d48\u2016")
     semilogy_with_overflow(right, d, result.norms, ylim=PRODUCT_YLIM, color="k", linewidth=1.6,
-                           label=r"$\|J_T\cdots J_{T-d+1}\|$")
+                           label=r"$\|J_T\cdots J_{T-\ell+1}\|$")
     _note_below(right, d, result.norms, PRODUCT_YLIM[0], "product")
     _log_ticks(right, PRODUCT_YLIM)
-    right.set_xlabel("steps back d")
+    right.set_xlabel("steps back ℓ")
     right.set_title(f"{result.activation} (\u03b3 = {result.gamma:g}), g = {result.g:g}"
-                    f": at d = {d[-1]}, {_format(result.norms[-1])}", fontsize=9)
+                    f": at ℓ = {d[-1]}, {_format(result.norms[-1])}", fontsize=9)
     right.legend(fontsize=7, loc="best", framealpha=0.8, handlelength=1.5)
     # Fixed positions instead of constrained layout: the axes stay in place from one explorer
     # frame to the next, and drawing is several times faster.
@@ -196,12 +196,12 @@ def plot_saturation(result: Saturation) -> Figure:
     ylim = (min(10.0 ** (20 * np.floor(np.log10(low) / 20)), 1e-20), 1e20)
     _log_axes(right, ylim, d[-1])
     _reference_curve(right, d, result.linear, color="0.5", linewidth=1.4,
-                     label=r"linear: $\|W^d\|$")
+                     label=r"linear: $\|W^\ell\|$")
     semilogy_with_overflow(right, d, result.norms, ylim=ylim, color="k", linewidth=1.6,
-                           label=r"tanh: $\|J_T\cdots J_{T-d+1}\|$")
+                           label=r"tanh: $\|J_T\cdots J_{T-\ell+1}\|$")
     _log_ticks(right, ylim)
-    right.set_xlabel("steps back d")
-    right.set_title(f"tanh RNN with $\\rho(W)$ = {result.rho:.2f}: at d = {d[-1]}, "
+    right.set_xlabel("steps back ℓ")
+    right.set_title(f"tanh RNN with $\\rho(W)$ = {result.rho:.2f}: at ℓ = {d[-1]}, "
                     f"{_format(result.norms[-1])}", fontsize=9)
     right.legend(fontsize=7, loc="lower left")
     return fig
@@ -235,9 +235,9 @@ def describe_eigen_and_products(result: EigenProducts) -> str:
         f"Left: the {result.eigenvalues.size} eigenvalues of W with scale {result.g:g} in "
         f"the complex plane, spectral radius {result.rho:.2f}, largest singular value "
         f"{result.sigma_max:.2f}, drawn with the unit circle. Right: for the RNN with "
-        f"activation {result.activation}, the norm of the Jacobian product over d steps on a "
-        f"log scale, {_format(result.norms[-1])} at d = {result.d[-1]}, at most the bound "
-        f"({result.gamma:g} x {result.sigma_max:.2f})^d."
+        f"activation {result.activation}, the norm of the Jacobian product over ℓ steps on a "
+        f"log scale, {_format(result.norms[-1])} at ℓ = {result.d[-1]}, at most the bound "
+        f"({result.gamma:g} x {result.sigma_max:.2f})^ℓ."
     )
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from rnnbook.checks import check_type
 from rnnbook.plots.common import OVERFLOW_COLOR, new_figure, semilogy_with_overflow
 from rnnbook.pulse import PulseResponse
 
 
 def plot_pulse_response(result: PulseResponse) -> Figure:
     """Return a two-panel figure: four hidden units over time, and the pulse's trace (log)."""
+    check_type("result", result, PulseResponse)
     fig, (left, right) = new_figure(ncols=2)
     limit = 3.0
     left.plot(result.t, np.clip(result.h[:, :4], -limit, limit), linewidth=1.2)

@@ -148,7 +148,7 @@ def plot_clipping_comparison(comparison: ClippingComparison) -> Figure:
     left.set_title(f"seed {unclipped.seed}: loss, spikes marked", fontsize=9)
     left.legend(loc="lower left", fontsize=7, framealpha=0.85)
     right.set_xlabel("training step")
-    right.set_ylabel(r"$\|g\|$ before clipping")
+    right.set_ylabel(r"$\|\nabla L\|$ before clipping")
     right.set_title("gradient norm per step", fontsize=9)
     right.legend(loc="upper left", fontsize=7, framealpha=0.85)
     return fig
@@ -160,7 +160,7 @@ INIT_STYLES = {"orthogonal": ("#1b7837", "-"), "identity": ("#2166ac", "--"),
 
 
 def plot_initial_gradients(results: Sequence[InitialGradient]) -> Figure:
-    """Return a figure with one panel per activation: ||dh_T/dh_{T-d}|| against d (log).
+    """Return a figure with one panel per activation: ||dh_T/dh_{T-l}|| against l (log).
 
     Parameters
     ----------
@@ -184,8 +184,8 @@ def plot_initial_gradients(results: Sequence[InitialGradient]) -> Figure:
                        f"$\\sigma_{{\\max}}$ = {r.sigma_max:.2f}"),
             )
         ax.axhline(1.0, color="0.6", linewidth=0.8, zorder=0)
-        ax.set_xlabel("distance d (steps back)")
+        ax.set_xlabel("distance ℓ (steps back)")
         ax.set_title(f"{activation}", fontsize=9)
         ax.legend(loc="lower left", fontsize=6.5, framealpha=0.85)
-    axes[0].set_ylabel(r"$\|\partial h_T / \partial h_{T-d}\|$")
+    axes[0].set_ylabel(r"$\|\partial h_T / \partial h_{T-\ell}\|$")
     return fig

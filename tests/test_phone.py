@@ -1,0 +1,80 @@
+"""Chapter pages of both editions on a phone (390 x 844 CSS px, device pixel ratio 2),
+offline build.
+
+A figure fitted to a 390 px screen would shrink its axis labels to 4-5 px; instead figures keep
+most of their desktop size and scroll sideways in their own box. The page itself never scrolls
+sideways, every slider's readout stays on the screen, and a box that scrolls can be reached
+from the keyboard (axe's ``scrollable-region-focusable``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import OFFLINE_SITE, new_page
+
+pytestmark = pytest.mark.browser
+
+PHONE = (390, 844)
+#: A figure is shown at least this wide (CSS px), or at its own width if that is smaller.
+MIN_FIGURE_WIDTH = 540
+AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+
+LAYOUT = """(minWidth) => {
+  const width = document.documentElement.clientWidth;
+  const shown = el => el.getBoundingClientRect().width > 0;
+  const figures = [...document.querySelectorAll('main .cell_output img, main img.rnnbook-frame')]
+    .filter(shown).map(img => ({
+      own: parseFloat(img.style.width) || +img.getAttribute('width') || img.naturalWidth / 2,
+      shown: img.getBoundingClientRect().width,
+      box: img.closest('.cell_output, .widget-html-content'),
+    }));
+  return {
+    pageOverflow: document.scrollingElement.scrollWidth - width,
+    figures: figures.length,
+    squeezed: figures.filter(f => f.shown + 1 < Math.min(f.own, minWidth))
+      .map(f => [f.own, f.shown]),
+    unreachable: figures.filter(f => f.box.scrollWidth > f.box.clientWidth + 1
+                                     && f.box.getAttribute('tabindex') !== '0').length,
+    sliders: [...document.querySelectorAll('.rnnbook-explorer .widget-slider')].filter(shown)
+      .map(s => s.getBoundingClientRect().right).filter(right => right > width + 1),
+  };
+}"""
+
+
+def chapters() -> list[str]:
+    """Chapter pages of both editions, as paths under the site root."""
+    pages = [*sorted(OFFLINE_SITE.glob("book/ch*.html")),
+             *sorted(OFFLINE_SITE.glob("zh/book/ch*.html"))]
+    return [p.relative_to(OFFLINE_SITE).as_posix() for p in pages]
+
+
+@pytest.fixture(scope="module")
+def phone(browser, offline_site_url):
+    context, page = new_page(browser, offline_site_url, cdn_from_node_modules=False,
+                             viewport=PHONE, scale=2)
+    yield offline_site_url, page
+    context.close()
+
+
+@pytest.mark.parametrize("name", chapters())
+def test_chapter_reads_on_a_phone(phone, name):
+    site_url, page = phone
+    page.goto(f"{site_url}/{name}", wait_until="load")
+    if page.locator("script[type='application/vnd.jupyter.widget-state+json']").count():
+        page.wait_for_selector(".rnnbook-explorer img", state="attached", timeout=20_000)
+    page.wait_for_timeout(300)
+    layout = page.evaluate(LAYOUT, MIN_FIGURE_WIDTH)
+    assert layout["figures"] >= 1, f"{name}: no figure"
+    assert layout["pageOverflow"] <= 0, f"{name} scrolls sideways by {layout['pageOverflow']} px"
+    assert layout["squeezed"] == [], f"{name}: figures squeezed (own, shown px): {layout}"
+    assert layout["unreachable"] == 0, f"{name}: a figure box scrolls but takes no focus"
+    assert layout["sliders"] == [], f"{name}: sliders run off the screen at {layout['sliders']}"
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => (await axe.run(document, {
+        runOnly: ['scrollable-region-focusable', 'target-size'],
+        resultTypes: ['violations']})).violations
+        .filter(v => v.impact === 'serious' || v.impact === 'critical')
+        .map(v => v.id + ' ' + JSON.stringify(v.nodes.slice(0, 3).map(n => n.target)))""")
+    assert result == [], f"axe on {name} at phone width: {result}"
