@@ -48,8 +48,9 @@ $(NODE_ASSETS): package.json package-lock.json
 	else echo "npm not found: browser tests will be skipped (install Node.js and npm)."; fi
 
 # Both editions: the notebooks are executed once (both cores), then the English and the Chinese
-# Sphinx builds run side by side; the Chinese one reads the English execution cache.
-book: $(INSTALLED)
+# Sphinx builds run side by side; the Chinese one reads the English execution cache. Math is
+# typeset at build time with KaTeX, whose math font comes from node_modules.
+book: $(INSTALLED) $(NODE_ASSETS)
 	$(BIN)/python scripts/build_book.py --zh
 
 # After the English prose changed: refresh locale/zh_CN/LC_MESSAGES/*/*.po from the sources

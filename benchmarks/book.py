@@ -1,5 +1,7 @@
 """Benchmark the book (a script, not a test): build times, notebook execution, page weight,
-slider latency in Chromium, and rnnbook's BPTT decomposition against torch autograd.
+time to interactive of every page as a ratio to the text page (benchmarks/page_load.py),
+first-visit requests and bytes, slider latency in Chromium, and rnnbook's BPTT decomposition
+against torch autograd.
 
 Run: ``make benchmark`` or ``.venv/bin/python benchmarks/book.py [--runs 3]``. Prints medians
 of ``--runs`` runs as Markdown tables (the README quotes the latest output). Needs Chromium and
@@ -161,6 +163,26 @@ def slider_latencies(presses: int) -> dict[str, list[tuple[float, float]]]:
     return results
 
 
+def page_load_table(runs: int) -> str:
+    """Time to interactive of every page, its ratio to intro.html, requests and bytes."""
+    from playwright.sync_api import sync_playwright
+
+    spec = importlib.util.spec_from_file_location("page_load", ROOT / "benchmarks" / "page_load.py")
+    page_load = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = page_load  # its dataclass looks its module up
+    spec.loader.exec_module(page_load)
+
+    site = BUILD / "html-offline"
+    pages = [p.relative_to(site).as_posix() for p in sorted((site / "book").glob("*.html"))]
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium,
+                                             args=page_load.BROWSER_ARGS)
+        results = page_load.measure_pages(browser, site, pages, runs)
+        browser.close()
+    return page_load.markdown_table(results)
+
+
 def median(values) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -197,7 +219,10 @@ def main() -> None:
             print(f"| {name} | {median(times):.1f} |")
 
     if "pages" in args.parts:
-        latencies = slider_latencies(args.presses)
+        latencies = slider_latencies(args.presses)  # also writes the offline site
+        print(f"\n### Time to interactive, first visit, offline site ({args.runs} loads a page, "
+              "round-robin; median)\n")
+        print(page_load_table(args.runs) + "\n")
         print("\n| page | size MB | explorer frames | main-path words | slider: key to new "
               "frame, median ms | to next paint, median ms |\n|---|---|---|---|---|---|")
         for name, (size, frames, words) in page_weights().items():

@@ -1,7 +1,7 @@
-"""Copy the built site into _build/html-offline with every CDN script served from the site.
+"""Copy the built site into _build/html-offline with every CDN file served from the site.
 
-The public site loads require.js, the Jupyter widget manager and MathJax from jsDelivr. This
-copy vendors the same files from the pinned npm packages (package.json) under
+The public site loads the Jupyter widget manager from jsDelivr.
+This copy vendors the same files from the pinned npm packages (package.json) under
 ``_static/vendor/<package>/`` and rewrites every page to load them from there, so the book works
 with no network at all. Usage: python scripts/offline_site.py (after `make book` and `npm ci`).
 """
@@ -23,10 +23,8 @@ CDN = "https://cdn.jsdelivr.net/npm/"
 CDN_URL = re.compile(re.escape(CDN) + r"((?:@[^/@\"']+/)?[^/@\"']+)@([^/\"']+)/")
 #: What each package needs at run time, relative to the package folder.
 VENDORED = {
-    "requirejs": ["require.js"],
-    "@jupyter-widgets/html-manager": ["dist/embed-amd.js", "dist/*.woff", "dist/*.woff2",
+    "@jupyter-widgets/html-manager": ["dist/embed.js", "dist/*.woff", "dist/*.woff2",
                                       "dist/*.ttf", "dist/*.eot", "dist/*.svg"],
-    "mathjax": ["es5"],
 }
 
 

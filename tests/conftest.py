@@ -98,7 +98,10 @@ def browser(chromium_path):
             executable_path=chromium_path,
             args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
+                  "--disable-sync",
+                  # No background throttling of timers or renderers (the load-time ratio test).
+                  "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                  "--disable-backgrounding-occluded-windows"],
         )
         yield browser
         browser.close()

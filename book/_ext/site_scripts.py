@@ -2,18 +2,175 @@
 
 - sphinx-thebe 0.3 registers its inline configuration twice under Jupyter Book 1, so the page
   declares ``const THEBE_JS_URL`` twice and the browser raises a SyntaxError: drop repeats.
-- The ipywidgets HTML manager finds its fonts next to the URL require.js gives its module
-  ``@jupyter-widgets/html-manager/dist/libembed-amd``; unconfigured, that URL is relative to the
-  page and the fonts 404. Insert a require.js ``paths`` entry pointing at the folder the
-  configured ``embed-amd.js`` comes from, between require.js and embed-amd.js.
+- The embedded widget state is written compactly: every ``LayoutModel`` lists all of its ~40
+  CSS properties, nearly all ``null``, which is also the widget manager's default for each, so
+  the nulls are left out (about 1 kB a frame), and the JSON has no spaces after separators.
+- The widget manager (``embed.js``) renders the widgets at the window's ``load`` event, that
+  is after every font and stylesheet of the page has arrived; an inline script before it hands
+  that one listener the ``DOMContentLoaded`` event instead, so the explorers render as soon as
+  the document is parsed.
+- pydata-sphinx-theme gives every scrollable ``pre`` and cell output a tab stop; to find them
+  it reads the size of every one at DOMContentLoaded, which lays out the whole of a long chapter
+  at once (0.2-0.4 s) before the reader can use it. After the build, that first pass is moved
+  to the browser's next idle moment (within 1 s); the later passes, on changes, were already
+  deferred by the theme.
+- Math in a widget's description (``"scale $g$ of $W$"``) is typeset at build time like the
+  page's (``build_math``): the page carries each such description's markup and
+  ``_static/widget-labels.js`` puts it in the label once the widget manager has drawn it (the
+  manager's own sanitizer would strip KaTeX's markup from an HTML description). In Jupyter,
+  the label is typeset by JupyterLab's MathJax as before.
+- The Jinja filter ``rnnbook_without_fontawesome_js`` (used by ``book/_templates/layout.html``)
+  removes the theme's ``<script>`` of Font Awesome (1.5 MB, 0.5 MB gzipped, and its work on
+  every change of a long page): the theme's stylesheet draws the same icons from the web fonts
+  that every page loads anyway.
+
+(The widget manager is ``embed.js``, which needs no require.js; see ``nb_ipywidgets_js`` in
+``_config.yml``.)
 """
 
 import json
+import re
+from pathlib import Path
 
+from markupsafe import Markup
 from sphinx.application import Sphinx
 from sphinx.builders.html._assets import _JavaScript
+from sphinx.util import logging
 
-MANAGER_MODULE = "@jupyter-widgets/html-manager/dist"
+logger = logging.getLogger(__name__)
+
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+FONTAWESOME_JS = re.compile(
+    r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
+
+
+def without_fontawesome_js(html: str) -> Markup:
+    """Return ``html`` (the head's CSS block) without the Font Awesome script."""
+    result, count = FONTAWESOME_JS.subn("", str(html))
+    if count != 1:
+        raise ValueError("the theme's Font Awesome <script> was not found: update site_scripts")
+    return Markup(result)
+
+
+def _add_filter(app: Sphinx) -> None:
+    if hasattr(app.builder, "templates"):
+        app.builder.templates.environment.filters["rnnbook_without_fontawesome_js"] = (
+            without_fontawesome_js)
+
+
+def compact_widget_state(state: dict) -> dict:
+    """Return the widget state with the null properties of layout models removed."""
+    models = {}
+    for model_id, model in state.get("state", {}).items():
+        if model.get("model_name") == "LayoutModel":
+            properties = {k: v for k, v in model["state"].items() if v is not None}
+            model = {**model, "state": properties}
+        models[model_id] = model
+    return {**state, "state": models}
+
+
+# Runs before the deferred embed.js: a "load" listener that embed.js adds while it runs is
+# attached to DOMContentLoaded instead, or run next if the document is parsed already.
+EARLY_WIDGETS = """(function () {
+  var add = window.addEventListener;
+  window.addEventListener = function (type, listener, options) {
+    var script = document.currentScript;
+    if (type === "load" && script && /\\/embed\\.js(\\?|$)/.test(script.src)) {
+      window.addEventListener = add;
+      if (document.readyState === "loading") {
+        document.addEventListener("DOMContentLoaded", listener, options);
+      } else {
+        setTimeout(listener, 0);  // parsed already (deferred scripts run then)
+      }
+      return;
+    }
+    return add.call(this, type, listener, options);
+  };
+})();"""
+
+
+LABEL_MATH = re.compile(r"(\$[^$]+\$)")
+
+
+def label_markup(descriptions: list[str]) -> dict[str, str]:
+    """Return {description: HTML} for the descriptions with $...$ math, typeset by KaTeX."""
+    import html
+
+    import build_math
+
+    with_math = sorted({d for d in descriptions if LABEL_MATH.search(d or "")})
+    parts = {d: LABEL_MATH.split(d) for d in with_math}
+    formulas = sorted({part[1:-1] for split in parts.values() for part in split
+                       if LABEL_MATH.fullmatch(part)})
+    rendered = dict(zip(formulas, build_math.render([(f, False) for f in formulas]), strict=True))
+    errors = [f"{f!r}: {error}" for f, (_html, error) in rendered.items() if error]
+    if errors:
+        logger.warning("KaTeX cannot render widget labels: %s", "; ".join(errors),
+                       type="rnnbook", subtype="math")
+    return {d: "".join(rendered[p[1:-1]][0] if LABEL_MATH.fullmatch(p) else html.escape(p)
+                       for p in split)
+            for d, split in parts.items()}
+
+
+def _label_math_scripts(app: Sphinx, scripts: list, context: dict) -> list:
+    descriptions = []
+    for script in scripts:
+        attributes = getattr(script, "attributes", {})
+        if attributes.get("type") == WIDGET_STATE and attributes.get("body"):
+            state = json.loads(attributes["body"])
+            descriptions += [model.get("state", {}).get("description") or ""
+                             for model in state.get("state", {}).values()]
+    markup = label_markup(descriptions)
+    if not markup:
+        return scripts
+    import build_math
+
+    if not any(build_math.STYLESHEET in str(getattr(css, "filename", css))
+               for css in context.get("css_files", [])):
+        app.add_css_file(build_math.STYLESHEET, priority=300)
+    body = "window.rnnbookLabelMath = " + json.dumps(markup).replace("</", "<\\/") + ";"
+    return [*scripts, _JavaScript(None, priority=500, body=body),
+            _JavaScript("_static/widget-labels.js", priority=500, defer="defer")]
+
+
+def _render_widgets_early(scripts: list) -> list:
+    for index, script in enumerate(scripts):
+        filename = str(getattr(script, "filename", "") or "").split("?")[0]
+        if filename.endswith("/embed.js"):
+            early = _JavaScript(None, priority=script.priority, body=EARLY_WIDGETS)
+            return [*scripts[:index], early, *scripts[index:]]
+    return scripts
+
+
+THEME_JS = "_static/scripts/pydata-sphinx-theme.js"
+TAB_STOPS_EAGER = ('new MutationObserver(t).observe(document.getElementById("main-content"),'
+                   '{subtree:!0,childList:!0}),e()}')
+TAB_STOPS_IDLE = ('new MutationObserver(t).observe(document.getElementById("main-content"),'
+                  '{subtree:!0,childList:!0}),window.requestIdleCallback?'
+                  'requestIdleCallback(()=>e(),{timeout:1e3}):setTimeout(e,0)}')
+
+
+def _defer_theme_tab_stops(app: Sphinx, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    path = Path(app.outdir) / THEME_JS
+    script = path.read_text()
+    if TAB_STOPS_IDLE in script:
+        return
+    if script.count(TAB_STOPS_EAGER) != 1:
+        logger.warning("pydata-sphinx-theme.js changed: its tab-stop pass was not deferred "
+                       "(update book/_ext/site_scripts.py)", type="rnnbook")
+        return
+    path.write_text(script.replace(TAB_STOPS_EAGER, TAB_STOPS_IDLE))
+
+
+def _compact(script):
+    attributes = getattr(script, "attributes", {})
+    if attributes.get("type") != WIDGET_STATE or not attributes.get("body"):
+        return script
+    state = compact_widget_state(json.loads(attributes["body"]))
+    body = json.dumps(state, separators=(",", ":")).replace("</", "<\\/")
+    return _JavaScript(script.filename, priority=script.priority, **{**attributes, "body": body})
 
 
 def _key(script) -> tuple:
@@ -21,17 +178,6 @@ def _key(script) -> tuple:
     attributes = getattr(script, "attributes", {})
     return (str(getattr(script, "filename", script) or ""),
             tuple(sorted((k, str(v)) for k, v in attributes.items())))
-
-
-def _require_paths(scripts: list) -> list:
-    for index, script in enumerate(scripts):
-        filename = str(getattr(script, "filename", "") or "")
-        if filename.endswith("html-manager") or not filename.endswith("/embed-amd.js"):
-            continue
-        folder = filename.rsplit("/", 1)[0]
-        body = f"require.config({{paths: {{{json.dumps(MANAGER_MODULE)}: {json.dumps(folder)}}}}});"
-        return [*scripts[:index], _JavaScript(None, body=body), *scripts[index:]]
-    return scripts
 
 
 def _repair_scripts(app: Sphinx, pagename, templatename, context, doctree) -> None:
@@ -43,10 +189,13 @@ def _repair_scripts(app: Sphinx, pagename, templatename, context, doctree) -> No
     for script in scripts:
         if _key(script) not in seen:
             seen.add(_key(script))
-            unique.append(script)
-    context["script_files"] = _require_paths(unique)
+            unique.append(_compact(script))
+    scripts = _label_math_scripts(app, _render_widgets_early(unique), context)
+    context["script_files"] = scripts
 
 
 def setup(app: Sphinx) -> dict:
+    app.connect("builder-inited", _add_filter)
+    app.connect("build-finished", _defer_theme_tab_stops)
     app.connect("html-page-context", _repair_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

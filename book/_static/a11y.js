@@ -16,6 +16,10 @@
       svg.setAttribute("aria-hidden", "true");
       svg.querySelectorAll("title").forEach(function (title) { title.remove(); });
     });
+    // Icons are Font Awesome glyphs drawn by CSS (the theme's script is not loaded): decoration.
+    document.querySelectorAll('i[class*="fa-"]:not([aria-hidden])').forEach(function (el) {
+      el.setAttribute("aria-hidden", "true");
+    });
     // "Show code cell source" toggles: the visible text is the best name.
     document.querySelectorAll("summary[aria-label]").forEach(function (el) {
       el.removeAttribute("aria-label");
