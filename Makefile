@@ -55,7 +55,7 @@ book: $(INSTALLED) $(NODE_ASSETS)
 
 # After the English prose changed: refresh locale/zh_CN/LC_MESSAGES/*/*.po from the sources
 # (new paragraphs untranslated, changed ones fuzzy); then translate them (README, "Chinese").
-catalogues: $(INSTALLED)
+catalogues: $(INSTALLED) $(NODE_ASSETS)
 	$(BIN)/python scripts/build_book.py
 	$(BIN)/python scripts/build_zh.py --catalogues
 
