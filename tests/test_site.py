@@ -276,6 +276,7 @@ def page_loads(browser):
     return measure_loads(browser)
 
 
+@pytest.mark.timing
 def test_chapters_are_interactive_within_twice_the_text_page(page_loads):
     # What it measures: for each chapter, LOAD_RUNS loads, each next to a load of the text page
     # (intro.html), first visits from a local server with no CPU throttling; the chapter's ratio
