@@ -50,13 +50,16 @@ RETIRED = [
 ]
 
 
+def notebook_cells() -> list[tuple[str, dict]]:
+    """Return (page, cell) for every cell of the book's notebooks."""
+    return [(path.stem, cell) for path in sorted(BOOK.glob("*.ipynb"))
+            for cell in json.loads(path.read_text())["cells"]]
+
+
 def pages() -> list[tuple[str, str, str]]:
     """Return (page, cell id, markdown) for every markdown cell and page of the book."""
-    found = []
-    for path in sorted(BOOK.glob("*.ipynb")):
-        for cell in json.loads(path.read_text())["cells"]:
-            if cell["cell_type"] == "markdown":
-                found.append((path.stem, cell.get("id", ""), "".join(cell["source"])))
+    found = [(page, cell.get("id", ""), "".join(cell["source"]))
+             for page, cell in notebook_cells() if cell["cell_type"] == "markdown"]
     for path in sorted(BOOK.glob("*.md")):
         found.append((path.stem, "", path.read_text()))
     return found
@@ -145,13 +148,11 @@ RETIRED_IN_TEXT = [
 def figure_texts() -> list[tuple[str, str, str]]:
     """Return (page, cell id, text) for every caption and alt text in the notebooks' metadata."""
     found = []
-    for path in sorted(BOOK.glob("*.ipynb")):
-        for cell in json.loads(path.read_text())["cells"]:
-            mystnb = cell.get("metadata", {}).get("mystnb", {})
-            image, figure = mystnb.get("image", {}), mystnb.get("figure", {})
-            for text in (image.get("alt"), figure.get("caption")):
-                if text:
-                    found.append((path.stem, cell.get("id", ""), text))
+    for page, cell in notebook_cells():
+        mystnb = cell.get("metadata", {}).get("mystnb", {})
+        image, figure = mystnb.get("image", {}), mystnb.get("figure", {})
+        found += [(page, cell.get("id", ""), text)
+                  for text in (image.get("alt"), figure.get("caption")) if text]
     return found
 
 

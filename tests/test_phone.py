@@ -8,9 +8,8 @@ from the keyboard (axe's ``scrollable-region-focusable``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from test_site import check_accessibility, open_page
 
 from conftest import OFFLINE_SITE, new_page
 
@@ -19,7 +18,6 @@ pytestmark = pytest.mark.browser
 PHONE = (390, 844)
 #: A figure is shown at least this wide (CSS px), or at its own width if that is smaller.
 MIN_FIGURE_WIDTH = 540
-AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
 
 LAYOUT = """(minWidth) => {
   const width = document.documentElement.clientWidth;
@@ -61,9 +59,7 @@ def phone(browser, offline_site_url):
 @pytest.mark.parametrize("name", chapters())
 def test_chapter_reads_on_a_phone(phone, name):
     site_url, page = phone
-    page.goto(f"{site_url}/{name}", wait_until="load")
-    if page.locator("script[type='application/vnd.jupyter.widget-state+json']").count():
-        page.wait_for_selector(".rnnbook-explorer img", state="attached", timeout=20_000)
+    open_page(page, site_url, name)
     page.wait_for_timeout(300)
     layout = page.evaluate(LAYOUT, MIN_FIGURE_WIDTH)
     assert layout["figures"] >= 1, f"{name}: no figure"
@@ -71,10 +67,4 @@ def test_chapter_reads_on_a_phone(phone, name):
     assert layout["squeezed"] == [], f"{name}: figures squeezed (own, shown px): {layout}"
     assert layout["unreachable"] == 0, f"{name}: a figure box scrolls but takes no focus"
     assert layout["sliders"] == [], f"{name}: sliders run off the screen at {layout['sliders']}"
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("""async () => (await axe.run(document, {
-        runOnly: ['scrollable-region-focusable'],
-        resultTypes: ['violations']})).violations
-        .filter(v => v.impact === 'serious' || v.impact === 'critical')
-        .map(v => v.id + ' ' + JSON.stringify(v.nodes.slice(0, 3).map(n => n.target)))""")
-    assert result == [], f"axe on {name} at phone width: {result}"
+    check_accessibility(page, name, rules=["scrollable-region-focusable"])

@@ -143,13 +143,17 @@ def check_pixel_ratio(page, path: str) -> None:
     assert low == [], f"blurred images on {path} (src, image px, CSS px): {low[:5]}"
 
 
-def check_accessibility(page, path: str) -> None:
+def check_accessibility(page, path: str, rules: list[str] | None = None) -> None:
+    """No serious or critical axe violation on the page (of ``rules`` only, if given)."""
     # Sections far from the screen are not laid out (content-visibility: auto in rnnbook.css),
     # so axe's hit tests would find the wrong background behind their text: lay out everything,
     # as a reader scrolling through the page would see it, before axe looks.
     page.add_style_tag(content="section { content-visibility: visible !important; }")
     page.add_script_tag(path=str(AXE))
-    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    options = {"resultTypes": ["violations"]}
+    if rules:
+        options["runOnly"] = rules
+    results = page.evaluate("async (options) => await axe.run(document, options)", options)
     serious = [
         f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes'][:3]]}"
         for v in results["violations"] if v["impact"] in ("serious", "critical")
