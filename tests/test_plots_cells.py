@@ -142,3 +142,17 @@ def test_explorer_frames_are_drawn_at_twice_their_css_width():
     natural = int.from_bytes(png[16:20], "big")
     assert PIXEL_RATIO == 2 and natural == int(7.6 * 160)
     assert f'width="{natural // 2}"' in html
+
+
+@pytest.mark.parametrize(("notebook", "cell_id", "alt"),
+                         [("ch06_lstm", "ch06-cell-fig", LSTM_CELL_ALT),
+                          ("ch07_gru", "ch07-cell-fig", GRU_CELL_ALT)])
+def test_chapter_figure_of_a_cell_carries_its_diagrams_alt_text(notebook, cell_id, alt):
+    # The chapters set the figure's alt text in cell metadata (MyST-NB reads it from there);
+    # it must stay the diagram's own, which once kept the retired letters g_t, z_t, n_t.
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "book" / f"{notebook}.ipynb"
+    cells = {cell.get("id"): cell for cell in json.loads(path.read_text())["cells"]}
+    assert cells[cell_id]["metadata"]["mystnb"]["image"]["alt"] == alt
