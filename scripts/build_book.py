@@ -28,6 +28,10 @@ PACKAGE = ROOT / "src" / "rnnbook"
 BUILD = ROOT / "_build"
 CACHE = BUILD / ".jupyter_cache"
 HASH_FILE = BUILD / ".rnnbook-source-hash"
+#: What renders the pages besides the notebooks: Sphinx tracks sources and configuration, not
+#: the code of the book's own extensions or its templates.
+RENDERING = (ROOT / "book" / "_ext", ROOT / "book" / "_templates")
+PAGES_HASH_FILE = BUILD / ".rnnbook-pages-hash"
 
 
 def source_hash(package: Path = PACKAGE) -> str:
@@ -51,6 +55,22 @@ def invalidate_stale_cache(package: Path = PACKAGE, cache: Path = CACHE,
     hash_file.parent.mkdir(parents=True, exist_ok=True)
     hash_file.write_text(current + "\n")
     return stale
+
+
+def pages_changed(folders: tuple[Path, ...] = (PACKAGE, *RENDERING),
+                  hash_file: Path = PAGES_HASH_FILE) -> bool:
+    """Return whether anything that renders the pages (the package, which makes the outputs,
+    and ``RENDERING``) changed since the last build; record the new state in ``hash_file``.
+
+    Sphinx would keep a page whose source did not change, even when an extension that renders
+    it did (a page built before ``build_math`` kept loading MathJax): a change means every
+    page is written again, in both editions (``scripts/build_zh.py`` reads ``hash_file``).
+    """
+    current = hashlib.sha256("".join(source_hash(f) for f in folders).encode()).hexdigest()
+    previous = hash_file.read_text().strip() if hash_file.exists() else None
+    hash_file.parent.mkdir(parents=True, exist_ok=True)
+    hash_file.write_text(current + "\n")
+    return previous != current
 
 
 def toc_notebooks(toc: Path = ROOT / "_toc.yml") -> list[Path]:
@@ -86,6 +106,9 @@ def main(argv: list[str]) -> int:
         print("rnnbook's source changed since the last build: notebooks will be re-executed.")
         # Sphinx re-reads only pages whose source changed; new outputs need every page re-read.
         fresh = ["--all"]
+    if pages_changed() and not fresh:
+        print("The book's extensions or templates changed: every page will be written again.")
+        fresh = ["--all"]
     execute_uncached(toc_notebooks())
     command = [sys.executable, "-m", "jupyter_book", "build", str(ROOT), "-W", "-n",
                "--keep-going", *fresh, *argv]
@@ -98,7 +121,9 @@ def main(argv: list[str]) -> int:
     result = subprocess.run(command, cwd=ROOT)
     zh_code = chinese.wait() if chinese else 0
     if result.returncode != 0:
-        HASH_FILE.unlink(missing_ok=True)  # a failed build must not mark the cache as fresh
+        # A failed build must not mark the cache or the pages as fresh.
+        HASH_FILE.unlink(missing_ok=True)
+        PAGES_HASH_FILE.unlink(missing_ok=True)
         return result.returncode
     if zh_code != 0:
         print("The Chinese edition failed to build (scripts/build_zh.py).", file=sys.stderr)

@@ -200,26 +200,30 @@ def extract_and_merge(allow_uncached: bool = False) -> list[Path]:
     return written
 
 
-def outputs_changed(source_hash: Path = BUILD / ".rnnbook-source-hash",
-                    marker: Path = WORK / ".rnnbook-source-hash") -> bool:
-    """Return whether the English build re-executed the notebooks since this build's last run.
+def pages_changed(pages_hash: Path = BUILD / ".rnnbook-pages-hash",
+                  marker: Path = WORK / ".rnnbook-pages-hash") -> bool:
+    """Return whether the English build's pages changed since this build's last success.
 
-    ``scripts/build_book.py`` writes ``source_hash`` (the package's hash) when it refills the
-    execution cache; Sphinx would keep serving the old outputs of pages whose source did not
-    change, so a new hash means a fresh environment here.
+    ``scripts/build_book.py`` writes ``pages_hash`` (of the package, which makes the outputs,
+    and of the book's extensions and templates); Sphinx would keep serving pages whose source
+    did not change, so a new hash means a fresh environment here. ``mark_built`` records it.
     """
-    current = source_hash.read_text() if source_hash.exists() else ""
-    previous = marker.read_text() if marker.exists() else None
+    current = pages_hash.read_text() if pages_hash.exists() else ""
+    return not marker.exists() or marker.read_text() != current
+
+
+def mark_built(pages_hash: Path = BUILD / ".rnnbook-pages-hash",
+               marker: Path = WORK / ".rnnbook-pages-hash") -> None:
     marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(current)
-    return previous != current
+    marker.write_text(pages_hash.read_text() if pages_hash.exists() else "")
 
 
 def build_html(extra: list[str], allow_uncached: bool = False) -> None:
     write_conf(execution_settings(allow_uncached))
     changed = compile_catalogues()
-    fresh = ["-E"] if outputs_changed() or changed else []
+    fresh = ["-E"] if pages_changed() or changed else []
     sphinx("html", HTML_ZH, WORK / "doctrees", "-D", f"language={LANGUAGE}", *fresh, *extra)
+    mark_built()
     mo = WORK / "locale" / LANGUAGE / "LC_MESSAGES" / f"{ALT_DOMAIN}.mo"
     missing = alt_text.translate_site(HTML_ZH, mo) if mo.exists() else ["(no alt.po)"]
     if missing:
