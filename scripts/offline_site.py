@@ -1,9 +1,13 @@
 """Copy the built site into _build/html-offline with every CDN file served from the site.
 
-The public site loads the Jupyter widget manager from jsDelivr.
-This copy vendors the same files from the pinned npm packages (package.json) under
-``_static/vendor/<package>/`` and rewrites every page to load them from there, so the book works
-with no network at all. Usage: python scripts/offline_site.py (after `make book` and `npm ci`).
+The site's own scripts (the widget manager, bundled by book/_ext/widget_manager.py) and math
+(rendered at build time) are part of it, so today no page loads a file from jsDelivr, and this
+copy doubles as the check of that: a page that loads a package from jsDelivr fails here unless
+the package is listed in ``VENDORED``, whose files are then copied from the pinned npm packages
+(package.json) under ``_static/vendor/<package>/`` and the page rewritten to load them from
+there, so the book works with no network at all.
+
+Usage: python scripts/offline_site.py (after `make book` and `npm ci`).
 """
 
 from __future__ import annotations
@@ -22,10 +26,7 @@ NODE_MODULES = ROOT / "node_modules"
 CDN = "https://cdn.jsdelivr.net/npm/"
 CDN_URL = re.compile(re.escape(CDN) + r"((?:@[^/@\"']+/)?[^/@\"']+)@([^/\"']+)/")
 #: What each package needs at run time, relative to the package folder.
-VENDORED = {
-    "@jupyter-widgets/html-manager": ["dist/embed.js", "dist/*.woff", "dist/*.woff2",
-                                      "dist/*.ttf", "dist/*.eot", "dist/*.svg"],
-}
+VENDORED: dict[str, list[str]] = {}
 
 
 def installed_version(package: str) -> str:

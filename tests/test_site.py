@@ -195,6 +195,10 @@ def test_page_works_without_a_kernel(site, path):
     check_pixel_ratio(page, path)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / (path.replace("/", "_") + ".png"), full_page=True)
+    views = page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
+    assert page.locator(".widget-subarea").count() == views, f"{path}: a widget is not drawn"
+    errors = page.locator(".rnnbook-widget-error").all_text_contents()
+    assert errors == [], f"{path}: {errors}"
     moved = check_sliders(page, path)
     if Path(path).name.startswith("ch"):
         assert moved >= 1, f"{path} has no explorer slider"
@@ -306,20 +310,21 @@ def test_first_visit_to_a_chapter_fits_the_transfer_budget(page_loads):
 
 def test_pages_load_no_script_they_do_not_use():
     # Math is typeset at build time (no MathJax, no KaTeX script or stylesheet, only math.css);
-    # the widget manager (embed.js,
-    # no require.js) only on pages with widgets, deferred; no Font Awesome script.
+    # the book's widget manager (widget-manager.js, not html-manager's embed.js) only on pages
+    # with widgets, deferred; no Font Awesome script.
     for page_file in sorted((SITE / "book").glob("*.html")):
         html = page_file.read_text()
         scripts = re.findall(r"<script[^>]*\bsrc=\"([^\"]+)\"[^>]*>", html)
         names = [Path(src.split("?")[0]).name for src in scripts]
         assert "katex.min.css" not in html, page_file.name
-        for unused in ("tex-mml-chtml.js", "require.js", "embed-amd.js", "fontawesome.js",
-                       "katex.min.js"):
+        for unused in ("tex-mml-chtml.js", "require.js", "embed-amd.js", "embed.js",
+                       "fontawesome.js", "katex.min.js"):
             assert unused not in names, f"{page_file.name} loads {unused}"
         has_widgets = "application/vnd.jupyter.widget-state+json" in html
-        assert ("embed.js" in names) == has_widgets, page_file.name
+        assert ("widget-manager.js" in names) == has_widgets, page_file.name
         if has_widgets:
-            tag = next(t for t in re.findall(r"<script[^>]*>", html) if "embed.js" in t)
+            tag = next(t for t in re.findall(r"<script[^>]*>", html)
+                       if "widget-manager.js" in t)
             assert "defer" in tag, f"the widget manager blocks the text of {page_file.name}"
         has_math = "<math" in html
         assert ("_static/math.css" in html) == has_math, page_file.name

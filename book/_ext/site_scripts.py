@@ -5,10 +5,6 @@
 - The embedded widget state is written compactly: every ``LayoutModel`` lists all of its ~40
   CSS properties, nearly all ``null``, which is also the widget manager's default for each, so
   the nulls are left out (about 1 kB a frame), and the JSON has no spaces after separators.
-- The widget manager (``embed.js``) renders the widgets at the window's ``load`` event, that
-  is after every font and stylesheet of the page has arrived; an inline script before it hands
-  that one listener the ``DOMContentLoaded`` event instead, so the explorers render as soon as
-  the document is parsed.
 - pydata-sphinx-theme gives every scrollable ``pre`` and cell output a tab stop; to find them
   it reads the size of every one at DOMContentLoaded, which lays out the whole of a long chapter
   at once (0.2-0.4 s) before the reader can use it. After the build, that first pass is moved
@@ -24,8 +20,7 @@
   every change of a long page): the theme's stylesheet draws the same icons from the web fonts
   that every page loads anyway.
 
-(The widget manager is ``embed.js``, which needs no require.js; see ``nb_ipywidgets_js`` in
-``_config.yml``.)
+(The widget manager is the book's own, ``book/_ext/widget_manager.py``.)
 """
 
 import json
@@ -67,26 +62,6 @@ def compact_widget_state(state: dict) -> dict:
             model = {**model, "state": properties}
         models[model_id] = model
     return {**state, "state": models}
-
-
-# Runs before the deferred embed.js: a "load" listener that embed.js adds while it runs is
-# attached to DOMContentLoaded instead, or run next if the document is parsed already.
-EARLY_WIDGETS = """(function () {
-  var add = window.addEventListener;
-  window.addEventListener = function (type, listener, options) {
-    var script = document.currentScript;
-    if (type === "load" && script && /\\/embed\\.js(\\?|$)/.test(script.src)) {
-      window.addEventListener = add;
-      if (document.readyState === "loading") {
-        document.addEventListener("DOMContentLoaded", listener, options);
-      } else {
-        setTimeout(listener, 0);  // parsed already (deferred scripts run then)
-      }
-      return;
-    }
-    return add.call(this, type, listener, options);
-  };
-})();"""
 
 
 LABEL_MATH = re.compile(r"(\$[^$]+\$)")
@@ -131,15 +106,6 @@ def _label_math_scripts(app: Sphinx, scripts: list, context: dict) -> list:
     body = "window.rnnbookLabelMath = " + json.dumps(markup).replace("</", "<\\/") + ";"
     return [*scripts, _JavaScript(None, priority=500, body=body),
             _JavaScript("_static/widget-labels.js", priority=500, defer="defer")]
-
-
-def _render_widgets_early(scripts: list) -> list:
-    for index, script in enumerate(scripts):
-        filename = str(getattr(script, "filename", "") or "").split("?")[0]
-        if filename.endswith("/embed.js"):
-            early = _JavaScript(None, priority=script.priority, body=EARLY_WIDGETS)
-            return [*scripts[:index], early, *scripts[index:]]
-    return scripts
 
 
 THEME_JS = "_static/scripts/pydata-sphinx-theme.js"
@@ -190,7 +156,7 @@ def _repair_scripts(app: Sphinx, pagename, templatename, context, doctree) -> No
         if _key(script) not in seen:
             seen.add(_key(script))
             unique.append(_compact(script))
-    scripts = _label_math_scripts(app, _render_widgets_early(unique), context)
+    scripts = _label_math_scripts(app, unique, context)
     context["script_files"] = scripts
 
 

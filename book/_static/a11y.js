@@ -60,10 +60,22 @@
   }
   window.addEventListener("resize", markScrollingFigures);
   window.addEventListener("load", markScrollingFigures);
+  // Widgets render, and the theme sets up tooltips, after DOMContentLoaded: repair again on
+  // changes, at most once a frame (the figure check reads layout; a widget manager drawing
+  // explorers changes the page many times within one frame).
+  var pending = false;
+  function repairSoon() {
+    if (!pending) {
+      pending = true;
+      requestAnimationFrame(function () {
+        pending = false;
+        repair();
+      });
+    }
+  }
   document.addEventListener("DOMContentLoaded", function () {
     repair();
-    // Widgets render, and the theme sets up tooltips, after this: repair again on changes.
-    new MutationObserver(repair).observe(document.body, {
+    new MutationObserver(repairSoon).observe(document.body, {
       childList: true, subtree: true, attributes: true, attributeFilter: ["aria-label"],
     });
   });
