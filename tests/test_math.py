@@ -12,6 +12,7 @@ import base64
 import io
 import re
 import sys
+from pathlib import Path
 
 import pytest
 from docutils import nodes
@@ -228,3 +229,26 @@ def test_file_figures_load_lazily():
     assert webp_frames.lazy_images(html) == (
         '<img loading="lazy" alt="a" src="../_images/x.png"> <img alt="b" '
         'src="../_static/logo.svg"> <img loading="eager" src="../_images/y.png">')
+
+
+def test_the_theme_script_is_patched_once_and_still_parses(tmp_path):
+    import shutil
+    import subprocess
+
+    import pydata_sphinx_theme
+
+    theme = (Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme"
+             / "static" / "scripts" / "pydata-sphinx-theme.js").read_text()
+    patched = site_scripts.patch_theme_script(theme)
+    assert site_scripts.patch_theme_script(patched) == patched
+    for theirs, ours in site_scripts.THEME_PATCHES:
+        assert theirs not in patched and patched.count(ours) == 1
+    with pytest.raises(ValueError, match="THEME_PATCHES"):
+        site_scripts.patch_theme_script(theme.replace("scrollWidth>e.clientWidth",
+                                                      "scrollWidth>=e.clientWidth"))
+    assert "scrollWidth" not in patched  # the theme's tab-stop pass is gone (a11y.js has it)
+    node = shutil.which("node")
+    if node:
+        script = tmp_path / "theme.js"
+        script.write_text(patched)
+        subprocess.run([node, "--check", str(script)], check=True)

@@ -5,11 +5,10 @@
 - The embedded widget state is written compactly: every ``LayoutModel`` lists all of its ~40
   CSS properties, nearly all ``null``, which is also the widget manager's default for each, so
   the nulls are left out (about 1 kB a frame), and the JSON has no spaces after separators.
-- pydata-sphinx-theme gives every scrollable ``pre`` and cell output a tab stop; to find them
-  it reads the size of every one at DOMContentLoaded, which lays out the whole of a long chapter
-  at once (0.2-0.4 s) before the reader can use it. After the build, that first pass is moved
-  to the browser's next idle moment (within 1 s); the later passes, on changes, were already
-  deferred by the theme.
+- pydata-sphinx-theme gives every scrollable ``pre``, cell output and table a tab stop by
+  reading sizes in a way that lays out a long chapter again and again before the reader can use
+  it; after the build its pass is removed from the theme's script, and ``_static/a11y.js`` sets
+  the same tab stops from a ResizeObserver (``THEME_PATCHES``).
 - Math in a widget's description (``"scale $g$ of $W$"``) is typeset at build time like the
   page's (``build_math``): the page carries each such description's markup and
   ``_static/widget-labels.js`` puts it in the label once the widget manager has drawn it (the
@@ -109,25 +108,43 @@ def _label_math_scripts(app: Sphinx, scripts: list, context: dict) -> list:
 
 
 THEME_JS = "_static/scripts/pydata-sphinx-theme.js"
-TAB_STOPS_EAGER = ('new MutationObserver(t).observe(document.getElementById("main-content"),'
-                   '{subtree:!0,childList:!0}),e()}')
-TAB_STOPS_IDLE = ('new MutationObserver(t).observe(document.getElementById("main-content"),'
-                  '{subtree:!0,childList:!0}),window.requestIdleCallback?'
-                  'requestIdleCallback(()=>e(),{timeout:1e3}):setTimeout(e,0)}')
+#: (theme's code, replacement). The theme gives every scrollable ``pre``, cell output and table
+#: a tab stop by reading the size of each at DOMContentLoaded and on every change of the page,
+#: alternating reads and writes: one layout of the whole chapter per block (0.2-0.4 s on a long
+#: chapter before the reader can use it), and one more after the explorers draw (ch04: 88 ms).
+#: ``_static/a11y.js`` does the same from a ResizeObserver, which reads sizes after the
+#: browser's own layout and never forces one; the theme's pass is removed.
+THEME_PATCHES = [
+    ('function I(){const e=()=>{document.querySelectorAll(["pre",".nboutput > .output_area",'
+     '".cell_output > .output",".jp-RenderedHTMLCommon",".pst-scrollable-table-container"]'
+     '.join(", ")).forEach(e=>{e.tabIndex=e.scrollWidth>e.clientWidth||e.scrollHeight>'
+     'e.clientHeight?0:-1})},t=_(e,300);window.addEventListener("resize",t),'
+     'new MutationObserver(t).observe(document.getElementById("main-content"),'
+     '{subtree:!0,childList:!0}),e()}',
+     'function I(){/* tab stops of scrollable blocks: rnnbook a11y.js */}'),
+]
 
 
-def _defer_theme_tab_stops(app: Sphinx, exception) -> None:
+def patch_theme_script(script: str) -> str:
+    """Return the theme's script with ``THEME_PATCHES`` applied (each once; idempotent)."""
+    for theirs, ours in THEME_PATCHES:
+        if ours in script:
+            continue
+        if script.count(theirs) != 1:
+            raise ValueError("pydata-sphinx-theme.js changed: its tab-stop pass is not removed "
+                             "(update THEME_PATCHES in book/_ext/site_scripts.py)")
+        script = script.replace(theirs, ours)
+    return script
+
+
+def _patch_theme(app: Sphinx, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
     path = Path(app.outdir) / THEME_JS
-    script = path.read_text()
-    if TAB_STOPS_IDLE in script:
-        return
-    if script.count(TAB_STOPS_EAGER) != 1:
-        logger.warning("pydata-sphinx-theme.js changed: its tab-stop pass was not deferred "
-                       "(update book/_ext/site_scripts.py)", type="rnnbook")
-        return
-    path.write_text(script.replace(TAB_STOPS_EAGER, TAB_STOPS_IDLE))
+    try:
+        path.write_text(patch_theme_script(path.read_text()))
+    except ValueError as error:
+        logger.warning(str(error), type="rnnbook")
 
 
 def _compact(script):
@@ -162,6 +179,6 @@ def _repair_scripts(app: Sphinx, pagename, templatename, context, doctree) -> No
 
 def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", _add_filter)
-    app.connect("build-finished", _defer_theme_tab_stops)
+    app.connect("build-finished", _patch_theme)
     app.connect("html-page-context", _repair_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

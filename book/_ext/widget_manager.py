@@ -11,7 +11,9 @@ into ``_static/widget-manager.js`` and ``.css`` at the end of every build, and
 ``nb_ipywidgets_js`` in ``_config.yml`` has myst-nb load it, deferred, on pages with widgets.
 
 A page whose widget state names a class the manager lacks fails the build (``-W``): the list is
-read from the ``CLASSES`` block of the manager's source.
+read from the ``CLASSES`` block of the manager's source. So does a description marked
+``description_allow_html``: the manager leaves out the HTML sanitizer such descriptions need
+(``book/_js/text-only-descriptions.js`` stands in for it).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "book" / "_js" / "widget-manager.js"
+TEXT_ONLY = ROOT / "book" / "_js" / "text-only-descriptions.js"
 BUNDLE = Path("_static") / "widget-manager.js"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 CLASSES_BLOCK = re.compile(r"// CLASSES-BEGIN.*?\n(.*?)// CLASSES-END", re.S)
@@ -54,15 +57,20 @@ def used_classes(state: dict) -> set[tuple[str, str]]:
     return used
 
 
-def missing_classes(state: dict, source: Path = SOURCE) -> list[str]:
-    """Return "module Class" for each class ``state`` uses that the manager lacks, sorted."""
-    return sorted(f"{module} {name}"
-                  for module, name in used_classes(state) - supported_classes(source))
+def unsupported(state: dict, source: Path = SOURCE) -> list[str]:
+    """Return what in ``state`` the manager cannot draw, sorted: "module Class" for each class
+    it lacks, "HTML description of <model id>" for each ``description_allow_html``."""
+    missing = [f"{module} {name}"
+               for module, name in used_classes(state) - supported_classes(source)]
+    html = [f"HTML description of {model_id}" for model_id, model in state.get("state", {}).items()
+            if model.get("state", {}).get("description_allow_html")]
+    return sorted(missing + html)
 
 
 #: esbuild's options (its JavaScript API, which finds the platform's esbuild binary itself).
 ESBUILD_OPTIONS = {"bundle": True, "minify": True, "format": "iife", "target": "es2020",
-                   "legalComments": "eof", "logLevel": "error"}
+                   "legalComments": "eof", "logLevel": "error",
+                   "alias": {"sanitize-html": str(TEXT_ONLY)}}
 ESBUILD_SCRIPT = "require('esbuild').buildSync(JSON.parse(process.argv[1]))"
 
 
@@ -83,10 +91,11 @@ def _check_page(app: Sphinx, pagename, templatename, context, doctree) -> None:
     for script in context.get("script_files") or []:
         attributes = getattr(script, "attributes", {})
         if attributes.get("type") == WIDGET_STATE and attributes.get("body"):
-            missing = missing_classes(json.loads(attributes["body"]))
-            if missing:
-                logger.warning("%s: the site's widget manager (%s) has no %s: add it to "
-                               "CLASSES", pagename, SOURCE.relative_to(ROOT), ", ".join(missing),
+            problems = unsupported(json.loads(attributes["body"]))
+            if problems:
+                logger.warning("%s: the site's widget manager (%s) cannot draw: %s (add the "
+                               "class to CLASSES; descriptions are plain text)", pagename,
+                               SOURCE.relative_to(ROOT), ", ".join(problems),
                                type="rnnbook", subtype="widgets")
 
 

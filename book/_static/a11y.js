@@ -36,33 +36,53 @@
         handle.setAttribute("aria-label", label.textContent.trim());
       }
     });
-    markScrollingFigures();
   }
-  // On a phone a figure scrolls sideways in its own box (rnnbook.css): a box that scrolls must
-  // be reachable from the keyboard, one that fits must not add a tab stop.
-  function markScrollingFigures() {
-    document.querySelectorAll(
-      "main .cell_output, .rnnbook-explorer .widget-html-content"
-    ).forEach(function (box) {
-      if (!box.querySelector("img")) return;
-      var scrolls = box.scrollWidth > box.clientWidth + 1;
-      if (scrolls && box.getAttribute("tabindex") !== "0") {
+  // A box that scrolls (wide code, a wide table, a figure on a phone: rnnbook.css) must be
+  // reachable from the keyboard (axe: scrollable-region-focusable); one that fits must not add a
+  // tab stop. This replaces the theme's own pass (book/_ext/site_scripts.py). Sizes come from a
+  // ResizeObserver, which reports after the browser's own layout: reading them never makes the
+  // browser lay out a long chapter again, as reading them at load or on each change would.
+  var SCROLLING = "pre, .nboutput > .output_area, .cell_output > .output, " +
+    ".jp-RenderedHTMLCommon, .pst-scrollable-table-container, main .cell_output, " +
+    ".rnnbook-explorer .widget-html-content";
+  var FIGURE_LABEL = document.documentElement.lang.indexOf("zh") === 0
+    ? "图（可左右滚动）" : "figure (scrolls sideways)";
+  function markScrolling(entries) {
+    var boxes = entries.map(function (entry) { return entry.target; });
+    var scrolls = boxes.map(function (box) {  // all reads before any write
+      return box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+    });
+    boxes.forEach(function (box, index) {
+      var figure = box.querySelector("img") !== null;
+      if (scrolls[index] && box.getAttribute("tabindex") !== "0") {
         box.setAttribute("tabindex", "0");
-        box.setAttribute("role", "region");
-        box.setAttribute("aria-label", document.documentElement.lang.indexOf("zh") === 0
-          ? "图（可左右滚动）" : "figure (scrolls sideways)");
-      } else if (!scrolls && box.hasAttribute("tabindex")) {
+        if (figure) {
+          box.setAttribute("role", "region");
+          box.setAttribute("aria-label", FIGURE_LABEL);
+        }
+      } else if (!scrolls[index] && box.hasAttribute("tabindex")) {
         box.removeAttribute("tabindex");
-        box.removeAttribute("role");
-        box.removeAttribute("aria-label");
+        if (box.getAttribute("aria-label") === FIGURE_LABEL) {
+          box.removeAttribute("role");
+          box.removeAttribute("aria-label");
+        }
       }
     });
   }
-  window.addEventListener("resize", markScrollingFigures);
-  window.addEventListener("load", markScrollingFigures);
-  // Widgets render, and the theme sets up tooltips, after DOMContentLoaded: repair again on
-  // changes, at most once a frame (the figure check reads layout; a widget manager drawing
-  // explorers changes the page many times within one frame).
+  var sizes = window.ResizeObserver ? new ResizeObserver(markScrolling) : null;
+  var watched = new WeakSet();
+  function watchScrolling() {
+    if (!sizes) return;
+    document.querySelectorAll(SCROLLING).forEach(function (box) {
+      if (!watched.has(box)) {
+        watched.add(box);
+        sizes.observe(box);
+      }
+    });
+  }
+  // Widgets render, and the theme sets up tooltips, after DOMContentLoaded: repair again, and
+  // watch the new boxes, on changes, at most once a frame (a widget manager drawing explorers
+  // changes the page many times within one frame).
   var pending = false;
   function repairSoon() {
     if (!pending) {
@@ -70,11 +90,13 @@
       requestAnimationFrame(function () {
         pending = false;
         repair();
+        watchScrolling();
       });
     }
   }
   document.addEventListener("DOMContentLoaded", function () {
     repair();
+    watchScrolling();
     new MutationObserver(repairSoon).observe(document.body, {
       childList: true, subtree: true, attributes: true, attributeFilter: ["aria-label"],
     });
