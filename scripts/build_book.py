@@ -29,8 +29,9 @@ BUILD = ROOT / "_build"
 CACHE = BUILD / ".jupyter_cache"
 HASH_FILE = BUILD / ".rnnbook-source-hash"
 #: What renders the pages besides the notebooks: Sphinx tracks sources and configuration, not
-#: the code of the book's own extensions or its templates.
-RENDERING = (ROOT / "book" / "_ext", ROOT / "book" / "_templates")
+#: the code of the book's own extensions, its templates, its static files (a build with no
+#: page out of date does not copy them) or the widget manager's source.
+RENDERING = tuple(ROOT / "book" / name for name in ("_ext", "_templates", "_static", "_js"))
 PAGES_HASH_FILE = BUILD / ".rnnbook-pages-hash"
 
 
@@ -107,7 +108,8 @@ def main(argv: list[str]) -> int:
         # Sphinx re-reads only pages whose source changed; new outputs need every page re-read.
         fresh = ["--all"]
     if pages_changed() and not fresh:
-        print("The book's extensions or templates changed: every page will be written again.")
+        print("The book's extensions, templates or static files changed: "
+              "every page is written again.")
         fresh = ["--all"]
     execute_uncached(toc_notebooks())
     command = [sys.executable, "-m", "jupyter_book", "build", str(ROOT), "-W", "-n",

@@ -48,6 +48,9 @@ def open_page(page, site_url: str, path: str) -> None:
     page.goto(f"{site_url}/{path}", wait_until="load")
     if page.locator("script[type='application/vnd.jupyter.widget-state+json']").count():
         page.wait_for_selector(".rnnbook-explorer img", state="attached", timeout=20_000)
+    # a11y.js has given every scrolling box its tab stop (an idle pass after the load).
+    page.wait_for_selector("html[data-rnnbook-tab-stops='done']", state="attached",
+                           timeout=20_000)
 
 
 def visible_frame(explorer) -> str:

@@ -39,16 +39,18 @@
   }
   // A box that scrolls (wide code, a wide table, a figure on a phone: rnnbook.css) must be
   // reachable from the keyboard (axe: scrollable-region-focusable); one that fits must not add a
-  // tab stop. This replaces the theme's own pass (book/_ext/site_scripts.py). Sizes come from a
-  // ResizeObserver, which reports after the browser's own layout: reading them never makes the
-  // browser lay out a long chapter again, as reading them at load or on each change would.
+  // tab stop. This replaces the theme's own pass (book/_ext/site_scripts.py), which measured
+  // every box at load and on each change, each time laying out the whole chapter, sections far
+  // from the screen included (rnnbook.css lets the browser skip those). Here a ResizeObserver
+  // reports sizes after the browser's own layout of what it shows, and one pass measures every
+  // box once, when the browser is idle after the load; it then marks the page
+  // data-rnnbook-tab-stops="done".
   var SCROLLING = "pre, .nboutput > .output_area, .cell_output > .output, " +
     ".jp-RenderedHTMLCommon, .pst-scrollable-table-container, main .cell_output, " +
     ".rnnbook-explorer .widget-html-content";
   var FIGURE_LABEL = document.documentElement.lang.indexOf("zh") === 0
     ? "图（可左右滚动）" : "figure (scrolls sideways)";
-  function markScrolling(entries) {
-    var boxes = entries.map(function (entry) { return entry.target; });
+  function markScrolling(boxes) {
     var scrolls = boxes.map(function (box) {  // all reads before any write
       return box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
     });
@@ -69,7 +71,9 @@
       }
     });
   }
-  var sizes = window.ResizeObserver ? new ResizeObserver(markScrolling) : null;
+  var sizes = window.ResizeObserver ? new ResizeObserver(function (entries) {
+    markScrolling(entries.map(function (entry) { return entry.target; }));
+  }) : null;
   var watched = new WeakSet();
   function watchScrolling() {
     if (!sizes) return;
@@ -80,6 +84,24 @@
       }
     });
   }
+  function markAllScrolling() {
+    markScrolling(Array.prototype.slice.call(document.querySelectorAll(SCROLLING)));
+    document.documentElement.setAttribute("data-rnnbook-tab-stops", "done");
+  }
+  // The pass waits for the load and, on a page with widgets, for the explorers to be drawn.
+  var waiting = document.querySelector(
+    'script[type="application/vnd.jupyter.widget-state+json"]') ? 2 : 1;
+  function ready() {
+    waiting -= 1;
+    if (waiting > 0) return;
+    if (window.requestIdleCallback) {
+      requestIdleCallback(markAllScrolling, {timeout: 2000});
+    } else {
+      setTimeout(markAllScrolling, 200);
+    }
+  }
+  window.addEventListener("load", ready);
+  document.addEventListener("rnnbook:widgets-rendered", ready);
   // Widgets render, and the theme sets up tooltips, after DOMContentLoaded: repair again, and
   // watch the new boxes, on changes, at most once a frame (a widget manager drawing explorers
   // changes the page many times within one frame).
