@@ -53,9 +53,12 @@ HTML_KEY = "rnnbook_katex_html"
 # Reads [[tex, display], ...] as JSON on stdin; writes [[html, error or null], ...].
 NODE_SCRIPT = r"""
 const katex = require(process.argv[1]);
-// The TeX source inside the MathML (<annotation>) is read by no screen reader: leave it out.
+// The TeX source inside the MathML (<annotation>) is read by no screen reader: leave it out,
+// and with it the <semantics> element that only paired it with the formula (about 1 element in
+// 12 of a chapter's MathML, which the browser parses and lays out at every load).
 const strip = html => html.replace(
-  /<annotation encoding="application\/x-tex">.*?<\/annotation>/s, '');
+  /<annotation encoding="application\/x-tex">.*?<\/annotation>/s, '').replace(
+  /<semantics>(.*)<\/semantics>/s, '$1');
 let input = '';
 process.stdin.on('data', chunk => { input += chunk; });
 process.stdin.on('end', () => {
