@@ -95,7 +95,7 @@
     waiting -= 1;
     if (waiting > 0) return;
     if (window.requestIdleCallback) {
-      requestIdleCallback(markAllScrolling, {timeout: 2000});
+      requestIdleCallback(markAllScrolling, {timeout: 1000});
     } else {
       setTimeout(markAllScrolling, 200);
     }
