@@ -1,12 +1,11 @@
-"""Shared fixtures: the built site served on 127.0.0.1 and a Chromium page that loads the
-site's CDN scripts from node_modules (the tests have no internet)."""
+"""Shared fixtures: the built site served on 127.0.0.1 and a Chromium page whose requests stay
+on this machine (the site loads nothing from a CDN; the tests have no internet)."""
 
 from __future__ import annotations
 
 import functools
 import http.server
 import os
-import re
 import shutil
 import threading
 from pathlib import Path
@@ -20,7 +19,6 @@ SITE = Path(os.environ.get("RNNBOOK_SITE", ROOT / "_build" / "html")).resolve()
 OFFLINE_SITE = SITE.parent / "html-offline"
 NODE_MODULES = ROOT / "node_modules"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-CDN_PATTERN = re.compile(r"^https://cdn\.jsdelivr\.net/npm/((?:@[^/@]+/)?[^/@]+)@([^/]+)/(.*)$")
 INSTALL_HINT = (
     "Chromium is missing: install it with `sudo apt-get install chromium` (Debian/Ubuntu), "
     "and run `npm ci` for the site's scripts; browser tests are skipped."
@@ -33,23 +31,6 @@ def find_chromium() -> str | None:
         if candidate and Path(candidate).exists():
             return candidate
     return shutil.which("chromium")
-
-
-def local_asset(url: str) -> Path | None:
-    """Return the node_modules file that a jsDelivr npm URL names, if that version is pinned."""
-    match = CDN_PATTERN.match(url.split("?")[0])
-    if not match:
-        return None
-    package, version, path = match.groups()
-    package_json = NODE_MODULES / package / "package.json"
-    if not package_json.exists():
-        return None
-    import json
-
-    if json.loads(package_json.read_text())["version"] != version:
-        return None
-    file = NODE_MODULES / package / path
-    return file if file.is_file() else None
 
 
 @pytest.fixture(scope="session")
@@ -107,11 +88,10 @@ def browser(chromium_path):
         browser.close()
 
 
-def new_page(browser, site_url: str, *, cdn_from_node_modules: bool,
-             viewport: tuple[int, int] = (1200, 900), scale: float = 1):
+def new_page(browser, site_url: str, *, viewport: tuple[int, int] = (1200, 900),
+             scale: float = 1):
     """Return a page whose requests stay on this machine; others are aborted and recorded.
 
-    With ``cdn_from_node_modules`` the pinned jsDelivr URLs are answered from node_modules.
     ``viewport`` is (width, height) in CSS pixels, ``scale`` the device pixel ratio.
     """
     context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
@@ -125,10 +105,6 @@ def new_page(browser, site_url: str, *, cdn_from_node_modules: bool,
         if url.startswith(site_url) or url.startswith("data:"):
             request_route.continue_()
             return
-        asset = local_asset(url) if cdn_from_node_modules else None
-        if asset is not None:
-            request_route.fulfill(path=str(asset))
-            return
         page.blocked.append(url)  # type: ignore[attr-defined]
         request_route.abort()
 
@@ -137,18 +113,12 @@ def new_page(browser, site_url: str, *, cdn_from_node_modules: bool,
     return context, page
 
 
-@pytest.fixture(params=["cdn", "offline"])
-def site(request, browser):
-    """``(base URL, page)`` for the public build (CDN scripts from node_modules) and for the
-    offline build (network blocked entirely)."""
-    if request.param == "cdn":
-        url = request.getfixturevalue("site_url")
-    else:
-        if "RNNBOOK_SITE" in os.environ and not OFFLINE_SITE.exists():
-            pytest.skip("no offline copy beside RNNBOOK_SITE (make it with make book-offline)")
-        url = request.getfixturevalue("offline_site_url")
-    context, page = new_page(browser, url, cdn_from_node_modules=request.param == "cdn")
-    yield url, page
-    if request.param == "offline":
-        assert page.blocked == [], f"the offline site tried the network: {page.blocked[:5]}"
+@pytest.fixture
+def site(browser, site_url):
+    """``(base URL, page)`` for the public build with every request off this machine blocked:
+    the site loads nothing from a CDN (the widget manager and the math are built into it), so it
+    is also the offline copy (``scripts/offline_site.py`` refuses a page that loads a CDN file)."""
+    context, page = new_page(browser, site_url)
+    yield site_url, page
+    assert page.blocked == [], f"the site tried the network: {page.blocked[:5]}"
     context.close()

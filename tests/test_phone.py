@@ -50,8 +50,7 @@ def chapters() -> list[str]:
 
 @pytest.fixture(scope="module")
 def phone(browser, offline_site_url):
-    context, page = new_page(browser, offline_site_url, cdn_from_node_modules=False,
-                             viewport=PHONE, scale=2)
+    context, page = new_page(browser, offline_site_url, viewport=PHONE, scale=2)
     yield offline_site_url, page
     context.close()
 

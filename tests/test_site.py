@@ -3,8 +3,8 @@ JavaScript errors, shows its math typeset at build time, gives its images alt te
 serious accessibility violation, and every explorer slider moves its figure when driven from
 the keyboard; every chapter is interactive within twice the time of the text page.
 
-Each test runs twice: on the public build (its CDN scripts answered from node_modules) and on
-the offline build (network blocked)."""
+The pages are served with every request off this machine blocked, and a test fails if a page
+tried one: the site loads nothing from a CDN."""
 
 from __future__ import annotations
 

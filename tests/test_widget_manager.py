@@ -92,7 +92,7 @@ def test_a_widget_the_manager_cannot_draw_says_so(browser, site_url):
     # A page whose state names a class the manager lacks: that explorer shows why it is
     # missing instead of a blank space, and the other one still draws.
     path = "book/ch04_jacobian.html"
-    context, page = new_page(browser, site_url, cdn_from_node_modules=False)
+    context, page = new_page(browser, site_url)
     html = (SITE / path).read_text()
     # The first explorer's box becomes a Tab, a widget the manager lacks.
     broken = re.sub(r'"model_name":"VBoxModel"(.*?)"_view_name":"VBoxView"',

@@ -441,7 +441,7 @@ def zh_site_url():
 def test_zh_page_works_without_a_kernel(browser, zh_site_url, path):
     from test_site import check_accessibility, check_alt_text, check_math, check_sliders, open_page
 
-    context, page = new_page(browser, zh_site_url, cdn_from_node_modules=True)
+    context, page = new_page(browser, zh_site_url)
     try:
         open_page(page, zh_site_url, path)
         check_math(page, path)
@@ -451,5 +451,6 @@ def test_zh_page_works_without_a_kernel(browser, zh_site_url, path):
             assert moved >= 1, f"zh/{path} has no explorer slider"
         check_accessibility(page, path)
         assert page.errors == [], f"JavaScript errors on zh/{path}: {page.errors}"
+        assert page.blocked == [], f"zh/{path} tried the network: {page.blocked[:5]}"
     finally:
         context.close()
