@@ -6,7 +6,7 @@ a ``VBox``), live in Jupyter and drawn in the static site from the widget state 
 JSON-schema validator and the output widget's renderers: 1.9 MB, about 0.25 s of script on this
 machine before the first explorer, the largest single cost of a chapter's load (issue 19).
 ``book/_js/widget-manager.js`` is a manager with only the classes the book uses, the same
-classes from the same pinned packages (package.json); esbuild bundles it (0.7 MB, minified)
+classes from the same pinned packages (package.json); esbuild bundles it (0.43 MB, minified)
 into ``_static/widget-manager.js`` and ``.css`` at the end of every build, and
 ``nb_ipywidgets_js`` in ``_config.yml`` has myst-nb load it, deferred, on pages with widgets.
 

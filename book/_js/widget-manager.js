@@ -3,7 +3,8 @@
 // (@jupyter-widgets/controls, the same as in Jupyter), and keeps their jslinks working with
 // no kernel. It stands in for @jupyter-widgets/html-manager's embed.js, which carries every
 // widget, a JSON-schema validator and the output widget's renderers (1.9 MB, about 0.25 s of
-// script before the first explorer): this one holds only the classes below (0.7 MB).
+// script before the first explorer): this one holds only the classes below, and no HTML
+// sanitizer (text-only-descriptions.js stands in for it): 0.43 MB.
 // book/_ext/widget_manager.py bundles it with esbuild and refuses a page whose widgets use a
 // class missing from CLASSES.
 import { ManagerBase } from '@jupyter-widgets/base-manager';
