@@ -86,14 +86,17 @@ def label_markup(descriptions: list[str]) -> dict[str, str]:
             for d, split in parts.items()}
 
 
-def _label_math_scripts(app: Sphinx, scripts: list, context: dict) -> list:
-    descriptions = []
-    for script in scripts:
-        attributes = getattr(script, "attributes", {})
-        if attributes.get("type") == WIDGET_STATE and attributes.get("body"):
-            state = json.loads(attributes["body"])
-            descriptions += [model.get("state", {}).get("description") or ""
-                             for model in state.get("state", {}).values()]
+def widget_state(script) -> dict | None:
+    """Return the widget state a page's ``<script>`` entry carries, or None for other scripts."""
+    attributes = getattr(script, "attributes", {})
+    if attributes.get("type") == WIDGET_STATE and attributes.get("body"):
+        return json.loads(attributes["body"])
+    return None
+
+
+def _label_math_scripts(app: Sphinx, scripts: list, states: list[dict], context: dict) -> list:
+    descriptions = [model.get("state", {}).get("description") or ""
+                    for state in states for model in state.get("state", {}).values()]
     markup = label_markup(descriptions)
     if not markup:
         return scripts
@@ -147,13 +150,10 @@ def _patch_theme(app: Sphinx, exception) -> None:
         logger.warning(str(error), type="rnnbook")
 
 
-def _compact(script):
-    attributes = getattr(script, "attributes", {})
-    if attributes.get("type") != WIDGET_STATE or not attributes.get("body"):
-        return script
-    state = compact_widget_state(json.loads(attributes["body"]))
-    body = json.dumps(state, separators=(",", ":")).replace("</", "<\\/")
-    return _JavaScript(script.filename, priority=script.priority, **{**attributes, "body": body})
+def _compacted(script, state: dict):
+    body = json.dumps(compact_widget_state(state), separators=(",", ":")).replace("</", "<\\/")
+    return _JavaScript(script.filename, priority=script.priority,
+                       **{**script.attributes, "body": body})
 
 
 def _key(script) -> tuple:
@@ -169,12 +169,16 @@ def _repair_scripts(app: Sphinx, pagename, templatename, context, doctree) -> No
         return
     seen = set()
     unique = []
+    states = []  # each widget state is parsed once, here
     for script in scripts:
         if _key(script) not in seen:
             seen.add(_key(script))
-            unique.append(_compact(script))
-    scripts = _label_math_scripts(app, unique, context)
-    context["script_files"] = scripts
+            state = widget_state(script)
+            if state is not None:
+                states.append(state)
+                script = _compacted(script, state)
+            unique.append(script)
+    context["script_files"] = _label_math_scripts(app, unique, states, context)
 
 
 def setup(app: Sphinx) -> dict:

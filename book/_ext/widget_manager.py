@@ -18,6 +18,7 @@ read from the ``CLASSES`` block of the manager's source. So does a description m
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
@@ -32,18 +33,18 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "book" / "_js" / "widget-manager.js"
 TEXT_ONLY = ROOT / "book" / "_js" / "text-only-descriptions.js"
 BUNDLE = Path("_static") / "widget-manager.js"
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 CLASSES_BLOCK = re.compile(r"// CLASSES-BEGIN.*?\n(.*?)// CLASSES-END", re.S)
 MODULE_BLOCK = re.compile(r"'(@jupyter-widgets/[a-z-]+)':\s*\{([^}]*)\}")
 
 
-def supported_classes(source: Path = SOURCE) -> set[tuple[str, str]]:
+@functools.cache  # read once a build, not once a page
+def supported_classes(source: Path = SOURCE) -> frozenset[tuple[str, str]]:
     """Return the (module, class) pairs in the ``CLASSES`` block of the manager's source."""
     block = CLASSES_BLOCK.search(source.read_text())
     if block is None:
         raise ValueError(f"{source} has no CLASSES-BEGIN/CLASSES-END block")
-    return {(module, name) for module, names in MODULE_BLOCK.findall(block.group(1))
-            for name in re.findall(r"\b([A-Za-z]+)\b", names)}
+    return frozenset((module, name) for module, names in MODULE_BLOCK.findall(block.group(1))
+                     for name in re.findall(r"\b([A-Za-z]+)\b", names))
 
 
 def used_classes(state: dict) -> set[tuple[str, str]]:
@@ -88,10 +89,12 @@ def bundle(target: Path, root: Path = ROOT) -> None:
 
 
 def _check_page(app: Sphinx, pagename, templatename, context, doctree) -> None:
+    from site_scripts import widget_state
+
     for script in context.get("script_files") or []:
-        attributes = getattr(script, "attributes", {})
-        if attributes.get("type") == WIDGET_STATE and attributes.get("body"):
-            problems = unsupported(json.loads(attributes["body"]))
+        state = widget_state(script)
+        if state is not None:
+            problems = unsupported(state)
             if problems:
                 logger.warning("%s: the site's widget manager (%s) cannot draw: %s (add the "
                                "class to CLASSES; descriptions are plain text)", pagename,
